@@ -1,0 +1,162 @@
+"""Compare a plugin's decoded output with the expected one, on the trusted side.
+
+Everything here receives plain float64 ndarrays (decoded from ``.npz`` with
+``allow_pickle=False``), :class:`~harness.model.Invalid` leaves, or lists of
+those. Nothing from the plugin's process is ever called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.model import FAIL, INVALID, PASS, Invalid, Judge, Mistake, Verdict
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An expected leaf that accepts any value in ``[lo, hi]`` elementwise."""
+
+    lo: Any
+    hi: Any
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _index(shape: tuple[int, ...], flat: int) -> str:
+    if not shape:
+        return ""
+    return " at index " + str(tuple(int(i) for i in np.unravel_index(flat, shape)))
+
+
+def _leaf_shape(expected: Any) -> tuple[int, ...] | None:
+    """Shape an expected leaf demands; None for a scalar (any 1-element array fits)."""
+    if isinstance(expected, Interval):
+        return _leaf_shape(expected.lo)
+    if isinstance(expected, np.ndarray) and expected.ndim > 0:
+        return expected.shape
+    return None
+
+
+def _is_leaf(x: Any) -> bool:
+    return not isinstance(x, list | tuple)
+
+
+def compare(
+    got: Any,
+    expected: Any,
+    *,
+    rtol: float,
+    atol: float,
+    name: str = "output",
+    names: Sequence[str] = (),
+    reveal: bool = True,
+    nan_ok: bool = False,
+) -> Verdict:
+    """Compare ``got`` with ``expected`` (a tree of the same structure).
+
+    Returns a ``pass`` verdict, a ``fail`` verdict naming the output, the worst
+    index, got vs expected and the error, or an ``invalid output`` verdict
+    (wrong structure or shape, non-numeric, unexpected NaN). ``reveal=False``
+    keeps expected values out of the message (hidden cases).
+    """
+    if not _is_leaf(expected):
+        exp_items = list(expected)
+        if _is_leaf(got) or len(got) != len(exp_items):
+            what = "one array" if _is_leaf(got) else f"{len(got)} items"
+            return Verdict(INVALID, f"{name}: expected a sequence of {len(exp_items)} items, got {what}")
+        for i, (g, e) in enumerate(zip(got, exp_items, strict=True)):
+            sub = names[i] if i < len(names) else f"{name}[{i}]"
+            v = compare(g, e, rtol=rtol, atol=atol, name=sub, reveal=reveal, nan_ok=nan_ok)
+            if v.outcome != PASS:
+                return v
+        return Verdict(PASS)
+    if isinstance(got, Invalid):
+        return Verdict(INVALID, f"{name}: {got.reason}")
+    if not _is_leaf(got):
+        return Verdict(INVALID, f"{name}: expected one array, got a sequence of {len(got)} items")
+    return _compare_leaf(got, expected, rtol=rtol, atol=atol, name=name, reveal=reveal, nan_ok=nan_ok)
+
+
+def _compare_leaf(
+    got: np.ndarray, expected: Any, *, rtol: float, atol: float, name: str, reveal: bool, nan_ok: bool
+) -> Verdict:
+    shape = _leaf_shape(expected)
+    if shape is None:
+        if got.size != 1:
+            return Verdict(INVALID, f"{name}: expected a scalar, got shape {got.shape}")
+        got = got.reshape(())
+    elif got.shape != shape:
+        return Verdict(INVALID, f"{name}: shape {got.shape}, expected {shape}")
+    if isinstance(expected, Interval):
+        lo = np.broadcast_to(np.asarray(expected.lo, dtype=np.float64), got.shape)
+        hi = np.broadcast_to(np.asarray(expected.hi, dtype=np.float64), got.shape)
+        exp = np.clip(got, lo, hi)
+        exp = np.where(np.isnan(got), (lo + hi) / 2, exp)
+    else:
+        exp = np.asarray(expected, dtype=np.float64).reshape(got.shape)
+    got_nan = np.isnan(got)
+    exp_nan = np.isnan(exp)
+    if not nan_ok and (got_nan & ~exp_nan).any():
+        k = int(np.flatnonzero((got_nan & ~exp_nan).ravel())[0])
+        return Verdict(INVALID, f"{name}: NaN{_index(got.shape, k)} where a number is expected")
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got - exp)
+        same = (got == exp) | (got_nan & exp_nan)
+        bad = ~same & ~(err <= atol + rtol * np.abs(exp))
+    if not bad.any():
+        return Verdict(PASS)
+    err = np.where(bad, np.where(np.isnan(err), np.inf, err), -1.0)
+    k = int(np.argmax(err.ravel()))
+    g, e = float(got.ravel()[k]), float(exp.ravel()[k])
+    count = f" ({int(bad.sum())} of {bad.size} elements wrong)" if bad.size > 1 else ""
+    want = f", expected {_fmt(e)}" if reveal else " (expected value hidden)"
+    return Verdict(FAIL, f"{name} wrong{_index(got.shape, k)}: got {_fmt(g)}{want}, error {_fmt(abs(g - e))}{count}")
+
+
+def explain(
+    verdict: Verdict,
+    got: Any,
+    kwargs: dict[str, Any],
+    mistakes: Sequence[Mistake],
+    *,
+    rtol: float,
+    atol: float,
+) -> Verdict:
+    """Add the hint of the first known mistake that ``got`` matches to a failing verdict."""
+    if verdict.outcome == PASS:
+        return verdict
+    for mistake in mistakes:
+        try:
+            wrong = mistake.wrong(**kwargs)
+        except Exception:  # a mistake that does not apply to these arguments
+            continue
+        if compare(got, wrong, rtol=max(rtol, 1e-6), atol=max(atol, 1e-9)).outcome == PASS:
+            return Verdict(verdict.outcome, f"{verdict.message} — known mistake: {mistake.hint}", mistake.name)
+    return verdict
+
+
+def value_judge(
+    expected: Any,
+    *,
+    rtol: float,
+    atol: float,
+    names: Sequence[str] = (),
+    kwargs: dict[str, Any] | None = None,
+    mistakes: Sequence[Mistake] = (),
+    reveal: bool = True,
+    nan_ok: bool = False,
+) -> Judge:
+    """A judge for a single-call case whose output must equal ``expected``."""
+
+    def judge(outputs: list[Any]) -> Verdict:
+        got = outputs[0]
+        v = compare(got, expected, rtol=rtol, atol=atol, names=names, reveal=reveal, nan_ok=nan_ok)
+        return explain(v, got, kwargs or {}, mistakes, rtol=rtol, atol=atol)
+
+    return judge
