@@ -543,3 +543,30 @@ def to_polar(X):
     Returns:
         array (2, m): row 0 is r, row 1 is phi in (-pi, pi].
     """
+
+
+#: Positional outputs of the hooks that return a tuple (their docstrings'
+#: ``Returns``). A name ending in ``*`` is a list of ``(W, b)`` pairs. Hooks
+#: not listed return one array-like (or one float).
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "chain_rule_example": ("f", "g", "h", "dh_dg", "dh_df", "dh_dx"),
+    "linear_regression_fit": ("w", "b", "costs"),
+    "logistic_regression_step": ("cost", "dw", "db", "w_new", "b_new"),
+    "perceptron_train": ("W", "b", "errors"),
+    "dense_forward": ("Z", "A"),
+    "mlp_backward": ("cost", "grads*"),
+    "mlp_train": ("params*", "costs"),
+}
+
+
+def hook_names() -> list[str]:
+    """The hooks of the contract, in the order of SPEC.md's table."""
+    import inspect
+    import sys
+
+    module = sys.modules[__name__]
+    return [
+        name
+        for name, fn in vars(module).items()
+        if inspect.isfunction(fn) and hasattr(fn, "harness_spec")
+    ]
