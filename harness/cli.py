@@ -1,10 +1,143 @@
-"""Command line: ``harness run | list | new | grade | leaderboard``."""
+"""Command line: ``harness run | list | new | grade | leaderboard``.
+
+Exit status (SPEC.md): 0 every graded case passed, 1 some case did not,
+2 usage error (one line on stderr), 3 the harness itself failed.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
+import sys
+import traceback
+from pathlib import Path
+
 import click
 
+from harness import __version__
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(click.UsageError):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+class HarnessGroup(click.Group):
+    """Every error is one line: usage errors exit 2, the harness's own failures 3."""
+
+    def main(self, args=None, prog_name=None, **extra):  # noqa: D102
+        extra.pop("standalone_mode", None)
+        try:
+            rv = super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"harness: error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(f"harness: error: {exc.format_message()}", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.Abort:
+            click.echo("harness: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # the harness's own failure, never the user's
+            click.echo(f"harness: internal error: {type(exc).__name__}: {exc}", err=True)
+            if os.environ.get("HARNESS_DEBUG"):
+                traceback.print_exc()
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="harness")
 def main() -> None:
-    """Grade and benchmark Lecture 1 plugins against the Numba reference."""
+    """Grade and benchmark Lecture 1 plugins against the Numba reference.
+
+    A plugin is a module whose functions are marked @hookimpl and named
+    after the hooks of the contract (see `harness list` and `harness new`).
+    """
+
+
+def _limits(case_timeout: float, cpu: int, memory: int, output: int):
+    from harness.sandbox import Limits
+
+    return Limits(case_seconds=case_timeout, cpu_seconds=cpu, memory_mb=memory, output_mb=output)
+
+
+def limit_options(f):
+    f = click.option("--case-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                     help="Wall-time limit of one case, in seconds.")(f)
+    f = click.option("--cpu-limit", type=click.IntRange(min=1), default=300, show_default=True,
+                     help="CPU-time limit of one plugin worker, in seconds.")(f)
+    f = click.option("--memory-limit", type=click.IntRange(min=256), default=4096, show_default=True,
+                     help="Address-space limit of one plugin worker, in MiB.")(f)
+    f = click.option("--output-limit", type=click.IntRange(min=1), default=256, show_default=True,
+                     help="Largest output (file) a plugin may produce, in MiB.")(f)
+    return f
+
+
+@main.command()
+@click.option("--plugin", "plugin_name", required=True, metavar="NAME",
+              help="Bundled plugin (reference, numpy, python), entry-point name, dotted module, "
+                   "or path to a .py file or package.")
+@click.option("--tasks", "pattern", default=None, metavar="PATTERN",
+              help="Comma-separated glob patterns of task or group names (default: all).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("harness-report"),
+              show_default=True, help="Directory for the report files.")
+@click.option("--seed", type=int, default=None, help="Seed of the hidden random cases (default: fresh).")
+@click.option("--no-speed", is_flag=True, help="Skip the speed measurement.")
+@limit_options
+def run(plugin_name: str, pattern: str | None, out: Path, seed: int | None, no_speed: bool,
+        case_timeout: float, cpu_limit: int, memory_limit: int, output_limit: int) -> None:
+    """Grade one plugin: correctness, then speed against the reference."""
+    from harness.console import print_run
+    from harness.loader import PluginError, resolve
+    from harness.run import run_plugin
+    from harness.runner import LoadFailed
+
+    try:
+        spec = resolve(plugin_name)
+    except PluginError as exc:
+        raise UsageError(str(exc)) from None
+    tasks = _select(pattern)
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    limits = _limits(case_timeout, cpu_limit, memory_limit, output_limit)
+    click.echo(f"grading {spec.label} ({spec.kind}) on {len(tasks)} tasks, seed {seed}", err=True)
+    try:
+        result = run_plugin(spec, tasks, seed=seed, limits=limits, out=out, speed=not no_speed)
+    except LoadFailed as exc:
+        raise UsageError(f"plugin {plugin_name}: {exc}") from None
+    print_run(result, out)
+    sys.exit(result.exit_status)
+
+
+def _select(pattern: str | None):
+    from tasks import select_tasks
+
+    try:
+        return select_tasks(pattern)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@main.command(name="list")
+def list_() -> None:
+    """List the tasks (points, lecture slide) and the plugins found."""
+    from harness.console import print_list
+
+    print_list()
+
+
+@main.command()
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(name: str, force: bool) -> None:
+    """Write NAME.py, a student template with every hook stubbed and documented."""
+    from harness.atomic import atomic_write
+    from harness.template import render
+
+    path = Path(name if name.endswith(".py") else f"{name}.py")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists (use --force to overwrite)")
+    atomic_write(path, render(path.name))
+    click.echo(f"wrote {path}; grade it with: harness run --plugin {path}")

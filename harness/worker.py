@@ -102,6 +102,8 @@ class Worker:
             t0 = time.perf_counter()
             try:
                 result = getattr(self.pm.hook, hook)(**kwargs)
+            except NotImplementedError:  # a template's stub, or a branch left to do
+                return {"status": "not implemented"}, None
             except BaseException as exc:  # sys.exit() and KeyboardInterrupt too
                 return _error(exc), None
             seconds = time.perf_counter() - t0

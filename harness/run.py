@@ -1,0 +1,114 @@
+"""One plugin's whole run: grade, measure speed, build the tables, write the reports.
+
+Used by ``harness run`` and, once per submission, by ``harness grade``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness import __version__
+from harness.loader import PluginSpec
+from harness.model import PASS, Task
+from harness.runner import Grading, grade
+from harness.sandbox import Limits
+from harness.tables import summarize_counts, tasks_frame
+
+
+@dataclass
+class RunResult:
+    cases: pd.DataFrame
+    tasks: pd.DataFrame
+    summary: dict[str, Any]
+    benchmark: dict[str, Any] | None
+
+    @property
+    def exit_status(self) -> int:
+        return int(self.summary["exit_status"])
+
+
+def trusted_writable(spec: PluginSpec) -> list[Path]:
+    """Extra writable directories for a worker: only the bundled reference's Numba cache."""
+    if spec.kind == "bundled" and spec.name == "reference":
+        from reference._numba_cache import cache_dir
+
+        return [cache_dir()]
+    return []
+
+
+def cases_frame(grading: Grading) -> pd.DataFrame:
+    per_task: dict[str, int] = {}
+    for r in grading.results:
+        per_task[r.task.name] = per_task.get(r.task.name, 0) + 1
+    rows = []
+    for r in grading.results:
+        share = r.task.points / per_task[r.task.name]
+        rows.append({
+            "plugin": grading.spec.label, "task": r.task.name, "group": r.task.group,
+            "case_id": r.case.id, "kind": r.case.kind, "hidden": r.case.hidden,
+            "outcome": r.verdict.outcome, "message": r.verdict.message, "mistake": r.verdict.mistake,
+            "note": r.case.note, "slide": r.case.slide or r.task.slide,
+            "points": share if r.verdict.outcome == PASS else 0.0, "max_points": share,
+            "duration_s": round(r.duration_s, 4),
+        })
+    return pd.DataFrame(rows)
+
+
+def task_meta(tasks: list[Task]) -> pd.DataFrame:
+    return pd.DataFrame([{"task": t.name, "group": t.group, "slide": t.slide, "max_points": t.points}
+                         for t in tasks])
+
+
+def run_plugin(
+    spec: PluginSpec,
+    tasks: list[Task],
+    *,
+    seed: int,
+    limits: Limits,
+    out: Path | None,
+    speed: bool,
+    progress: Callable[[Task], None] | None = None,
+    speed_options: dict[str, Any] | None = None,
+) -> RunResult:
+    """Grade (and time) one plugin; write its reports to ``out`` when given."""
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.monotonic()
+    grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
+    cases = cases_frame(grading)
+    table = tasks_frame(cases, task_meta(tasks))
+    benchmark = None
+    speed_points = speed_max = 0.0
+    if speed:
+        from harness.speed import measure_speed
+
+        table, benchmark = measure_speed(spec, tasks, table, seed=seed, limits=limits,
+                                         writable=trusted_writable(spec), **(speed_options or {}))
+        speed_points = float(table["speed_points"].sum())
+        speed_max = float(table["speed_max_points"].sum())
+    counts = summarize_counts(cases)
+    points, max_points = float(table["points"].sum()), float(table["max_points"].sum())
+    summary = {
+        "plugin": spec.label, "plugin_source": f"{spec.kind}: {spec.target}", "seed": seed,
+        "harness_version": __version__, "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - t0, 3),
+        "points": round(points, 6), "max_points": max_points,
+        "percent": round(100.0 * points / max_points, 2) if max_points else 0.0,
+        "counts": counts, "cases": len(cases),
+        "exit_status": 0 if counts.get(PASS, 0) == len(cases) else 1,
+        "notes": list(dict.fromkeys(grading.notes)), "speed": speed,
+        "speed_points": round(speed_points, 6), "speed_max_points": speed_max,
+        "hooks_implemented": sorted(grading.hooks),
+    }
+    result = RunResult(cases, table, summary, benchmark)
+    if out is not None:
+        from harness.reports import write_reports
+
+        write_reports(out, cases, table, summary, benchmark)
+    return result
