@@ -17,13 +17,19 @@ from pathlib import Path
 NEW_FILE_MODE = 0o644
 
 
-def atomic_write(path: str | os.PathLike[str], data: str | bytes, encoding: str = "utf-8") -> Path:
-    """Write ``data`` (text is encoded with ``encoding``) to ``path`` atomically; return the path.
+def atomic_write(
+    path: str | os.PathLike[str],
+    data: str | bytes,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path.
 
-    The parent directory must exist. Text is written as is (no newline translation).
+    Text is encoded with ``encoding`` and ``errors`` (as :meth:`str.encode`) and written
+    as is (no newline translation). The parent directory must exist.
     """
     target = Path(path)
-    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    payload = data.encode(encoding, errors) if isinstance(data, str) else bytes(data)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as tmp:
