@@ -50,7 +50,7 @@ def tasks_frame(cases: pd.DataFrame, task_meta: pd.DataFrame) -> pd.DataFrame:
     for outcome in FAILING_OUTCOMES:
         out[count_column(outcome)] = counts[outcome].to_numpy()
     firsts = _first_failures(cases)
-    out["first_failure"] = out["task"].map(firsts).fillna("").astype(str)
+    out["first_failure"] = [firsts.get(task, "") for task in out["task"]]
     return out[list(TASK_COLUMNS)]
 
 
@@ -74,8 +74,8 @@ def _outcome_counts(cases: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(columns=list(OUTCOMES), fill_value=0).astype(int)
 
 
-def _first_failures(cases: pd.DataFrame) -> pd.Series:
+def _first_failures(cases: pd.DataFrame) -> dict[str, str]:
     """``task -> "case_id: message"`` of the first non-pass case of each task."""
     failing = cases[cases["outcome"] != PASS].drop_duplicates("task")
     text = failing["case_id"].astype(str) + ": " + failing["message"].fillna("").astype(str)
-    return pd.Series(text.to_numpy(), index=failing["task"].to_numpy(), dtype=object)
+    return dict(zip(failing["task"], text, strict=True))
