@@ -176,6 +176,15 @@ class WorkerProcess:
             out_path.unlink(missing_ok=True)
         return msg, outputs
 
+    def exchange(self, msg: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request that carries no files and wait for its answer line."""
+        self._next_id += 1
+        self._send({"id": self._next_id, **msg})
+        answer = self._read_line(time.monotonic() + timeout)
+        if answer.get("id") != self._next_id:
+            raise WorkerDied(self._stop_for(INVALID, "the worker answered a request it was not sent"))
+        return answer
+
     # -- ending --------------------------------------------------------------
     def _stderr_tail(self) -> str:
         try:
