@@ -18,7 +18,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -196,7 +196,7 @@ def _float(value: Any) -> float | None:
 def _text(value: Any) -> str:
     """A cell as printable text: "" for a missing value; control characters (ANSI escapes,
     NUL ...) and lone surrogates, which XML forbids and terminals act on, spelled as escapes."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     return _UNPRINTABLE.sub(_escape_char, str(value).replace("\r\n", "\n"))
 
@@ -517,7 +517,7 @@ def _bar_colour(row: dict[str, Any]) -> str:
     return "#d9534f" if row["speed_ratio"] > 1 else "#5cb85c"
 
 
-def _svg_bar(row: dict[str, Any], y: float, x_of: Any) -> str:
+def _svg_bar(row: dict[str, Any], y: float, x_of: Callable[[float], float]) -> str:
     """One task's bar (from ratio 1), its CI whisker, its label and value."""
     x0, x1 = x_of(1.0), x_of(row["speed_ratio"])
     mid = y + _BAR_HEIGHT / 2
