@@ -88,6 +88,15 @@ def available() -> list[tuple[str, str]]:
     return found
 
 
+def trusted_writable(spec: PluginSpec) -> list[Path]:
+    """Extra writable directories for a worker: only the bundled reference's Numba cache."""
+    if spec.kind == "bundled" and spec.name == "reference":
+        from reference._numba_cache import _BASE
+
+        return [_BASE] if _BASE is not None else []
+    return []
+
+
 # --------------------------------------------------------------- worker side
 
 

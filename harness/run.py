@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from harness import __version__
-from harness.loader import PluginSpec
+from harness.loader import PluginSpec, trusted_writable
 from harness.model import PASS, Task
 from harness.runner import Grading, grade
 from harness.sandbox import Limits
@@ -28,19 +28,11 @@ class RunResult:
     tasks: pd.DataFrame
     summary: dict[str, Any]
     benchmark: dict[str, Any] | None
+    speed_sizes: pd.DataFrame | None = None
 
     @property
     def exit_status(self) -> int:
         return int(self.summary["exit_status"])
-
-
-def trusted_writable(spec: PluginSpec) -> list[Path]:
-    """Extra writable directories for a worker: only the bundled reference's Numba cache."""
-    if spec.kind == "bundled" and spec.name == "reference":
-        from reference._numba_cache import cache_dir
-
-        return [cache_dir()]
-    return []
 
 
 def cases_frame(grading: Grading) -> pd.DataFrame:
@@ -75,7 +67,7 @@ def run_plugin(
     out: Path | None,
     speed: bool,
     progress: Callable[[Task], None] | None = None,
-    speed_options: dict[str, Any] | None = None,
+    speed_options: Any = None,
 ) -> RunResult:
     """Grade (and time) one plugin; write its reports to ``out`` when given."""
     started = dt.datetime.now(dt.UTC)
@@ -83,13 +75,13 @@ def run_plugin(
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
     cases = cases_frame(grading)
     table = tasks_frame(cases, task_meta(tasks))
-    benchmark = None
+    benchmark = per_size = None
     speed_points = speed_max = 0.0
     if speed:
         from harness.speed import measure_speed
 
-        table, benchmark = measure_speed(spec, tasks, table, seed=seed, limits=limits,
-                                         writable=trusted_writable(spec), **(speed_options or {}))
+        table, benchmark, per_size = measure_speed(spec, tasks, table, seed=seed, limits=limits,
+                                                   writable=trusted_writable(spec), options=speed_options)
         speed_points = float(table["speed_points"].sum())
         speed_max = float(table["speed_max_points"].sum())
     counts = summarize_counts(cases)
@@ -106,9 +98,13 @@ def run_plugin(
         "speed_points": round(speed_points, 6), "speed_max_points": speed_max,
         "hooks_implemented": sorted(grading.hooks),
     }
-    result = RunResult(cases, table, summary, benchmark)
+    result = RunResult(cases, table, summary, benchmark, per_size)
     if out is not None:
+        from harness.atomic import atomic_write
         from harness.reports import write_reports
 
+        if per_size is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write(out / "speed.csv", per_size.to_csv(index=False))
         write_reports(out, cases, table, summary, benchmark)
     return result

@@ -83,8 +83,10 @@ class WorkerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
         env.update(THREAD_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
                    NUMBA_CACHE_DIR=str(self.scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
-        if writable:  # a trusted bundled plugin keeps its warm Numba cache
-            env["NUMBA_CACHE_DIR"] = str(writable[0])
+        if writable:  # the trusted bundled reference keeps its warm Numba cache
+            env.pop("NUMBA_CACHE_DIR")
+            if os.environ.get("NUMBA_CACHE_DIR"):
+                env["NUMBA_CACHE_DIR"] = os.environ["NUMBA_CACHE_DIR"]
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker", str(req_r), str(resp_w),

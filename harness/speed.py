@@ -1,0 +1,309 @@
+"""Speed: the plugin's time over the reference's, measured side by side.
+
+Method (README, "Speed"):
+
+* the plugin and the reference each run in their own sandboxed worker; the
+  reference's worker is one the plugin cannot reach, and the clock is read
+  here, on the grading side, around each timed request;
+* both get the same inputs, staged once; the first call (Numba compiles then)
+  is timed on its own and reported as ``first_call_s``;
+* the cost of an empty request (pipes, JSON) is measured and subtracted;
+* a block calls the hook N times with the garbage collector off; N is
+  calibrated per side so a block lasts ``target_block_s`` (at least 1000x the
+  timer's precision, as pytest-benchmark calibrates);
+* rounds alternate reference-plugin / plugin-reference blocks; the ratio of
+  each round's per-call times gives the median ratio and a bootstrap 95%
+  confidence interval; "~" marks an interval that contains 1;
+* a plugin call longer than ``call_budget_s`` is stopped: "slower than Nx",
+  and larger sizes of that task are not tried;
+* one more block of 2N calls must take clearly longer than N calls, or the
+  timing is rejected (a plugin that skips the loop earns no speed points);
+* speed points go only to tasks whose correctness passed, on the curve
+  ``share * points * clip(1 - log(ratio/par) / log(zero/par), 0, 1)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pytest_benchmark.stats import Stats
+from pytest_benchmark.timers import compute_timer_precision, default_timer
+
+from harness.codec import as_float64
+from harness.compare import compare
+from harness.loader import PluginSpec, resolve, trusted_writable
+from harness.model import PASS, Task
+from harness.runner import LoadFailed, PluginSession, WorkerDied
+from harness.sandbox import Limits
+
+SIZE_ORDER = ("tiny", "small", "medium", "large")
+
+
+@dataclass(frozen=True)
+class SpeedOptions:
+    rounds: int = 9
+    target_block_s: float = 0.01
+    call_budget_s: float = 1.0
+    size_budget_s: float = 3.0
+    par: float = 1.25
+    zero: float = 100.0
+    share: float = 0.25
+    sizes: tuple[str, ...] | None = None
+
+
+def speed_fraction(ratio: float, par: float, zero: float) -> float:
+    """The share of a task's speed points earned at ``ratio`` (plugin/reference)."""
+    if not math.isfinite(ratio):
+        return 0.0
+    if ratio <= par:
+        return 1.0
+    return float(np.clip(1.0 - math.log(ratio / par) / math.log(zero / par), 0.0, 1.0))
+
+
+def bootstrap_median_ci(values: np.ndarray, seed: int = 0, n: int = 2000) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    draws = rng.choice(values, size=(n, len(values)), replace=True)
+    meds = np.median(draws, axis=1)
+    return float(np.quantile(meds, 0.025)), float(np.quantile(meds, 0.975))
+
+
+class TimedWorker:
+    """A worker whose bench requests are timed on this side."""
+
+    def __init__(self, session: PluginSession, limits: Limits) -> None:
+        self.session = session
+        self.limits = limits
+        self.overhead = 0.0
+
+    def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
+        self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook)
+
+    def block(self, number: int, timeout: float) -> float:
+        worker = self.session.start()
+        t0 = default_timer()
+        answer = worker.exchange({"op": "bench", "number": number}, timeout)
+        elapsed = default_timer() - t0
+        if answer.get("status") != "ok":
+            raise RuntimeError(f"{answer.get('type', 'error')}: {answer.get('message', '')}")
+        return elapsed
+
+    def calibrate_overhead(self) -> None:
+        self.overhead = float(np.median([self.block(0, 5.0) for _ in range(7)]))
+
+    def per_call(self, number: int, timeout: float) -> float:
+        return max(self.block(number, timeout) - self.overhead, 0.0) / number
+
+    def output(self, hook: str, kwargs: dict[str, Any]) -> Any:
+        answer, outputs = self.session.start().request("call", [(hook, kwargs)], self.limits.case_seconds)
+        if not isinstance(outputs, list) or answer.get("results", [{}])[0].get("status") != "ok":
+            return None
+        return as_float64(outputs[0])
+
+    def calibrate(self, single: float, target: float) -> int:
+        number = max(1, math.ceil(target / max(single, 1e-9)))
+        for _ in range(6):
+            t = self.per_call(number, max(10 * target, 5.0)) * number
+            if t >= target * 0.8:
+                return number
+            number = max(number + 1, math.ceil(number * target * 1.2 / max(t, 1e-9)))
+        return number
+
+
+@dataclass
+class SizeResult:
+    task: str
+    size: str
+    ratio: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    mark: str = ""
+    rounds: int = 0
+    plugin_s: float = math.nan
+    reference_s: float = math.nan
+    plugin_first_call_s: float = math.nan
+    reference_first_call_s: float = math.nan
+    plugin_iterations: int = 0
+    reference_iterations: int = 0
+    note: str = ""
+    fraction: float = 0.0
+    plugin_rounds: tuple[float, ...] = ()
+    reference_rounds: tuple[float, ...] = ()
+
+
+def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kwargs: dict[str, Any],
+                  opts: SpeedOptions, target: float, seed: int) -> SizeResult:
+    res = SizeResult(task.name, size)
+    for side in (ref, plug):
+        side.stage(task.hook, kwargs)
+    res.reference_first_call_s = ref.per_call(1, ref.limits.case_seconds)
+    res.plugin_first_call_s = plug.per_call(1, plug.limits.case_seconds)
+    ref_single = ref.per_call(1, ref.limits.case_seconds)
+    try:
+        plug_single = plug.per_call(1, opts.call_budget_s + plug.overhead)
+    except WorkerDied:
+        res.note = f"slower than {opts.call_budget_s / max(ref_single, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
+        return res
+    expected, got = ref.output(task.hook, kwargs), plug.output(task.hook, kwargs)
+    if got is None or compare(got, expected, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
+        res.note = "output differs from the reference on the speed input: not timed"
+        return res
+    res.reference_iterations = n_ref = ref.calibrate(ref_single, target)
+    res.plugin_iterations = n_plug = plug.calibrate(plug_single, target)
+    per_round = n_ref * ref_single + n_plug * plug_single + 2 * (ref.overhead + plug.overhead)
+    rounds = int(min(opts.rounds, max(3, opts.size_budget_s // max(per_round, 1e-9))))
+    r_times, p_times = [], []
+    for i in range(rounds):
+        order = ((ref, n_ref, r_times), (plug, n_plug, p_times))
+        for side, n, times in order if i % 2 == 0 else order[::-1]:
+            times.append(side.per_call(n, max(20 * n * max(ref_single, plug_single), 10.0)))
+    short = plug.per_call(n_plug, 10.0) * n_plug
+    long = plug.per_call(2 * n_plug, 20.0) * 2 * n_plug
+    r, p = np.array(r_times), np.array(p_times)
+    ratios = p / np.maximum(r, 1e-12)
+    res.rounds = rounds
+    res.plugin_s, res.reference_s = float(np.median(p)), float(np.median(r))
+    res.ratio = float(np.median(ratios))
+    res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
+    res.mark = "~" if res.ci_low <= 1.0 <= res.ci_high else ""
+    res.plugin_rounds, res.reference_rounds = tuple(p_times), tuple(r_times)
+    if long < 1.4 * short and short > 1e-4:
+        res.note = "timing did not grow with the number of calls: rejected"
+        return res
+    res.fraction = speed_fraction(res.ratio, opts.par, opts.zero)
+    return res
+
+
+def _task_passed(table: pd.DataFrame, name: str) -> bool:
+    row = table.loc[table["task"] == name]
+    return bool(len(row)) and int(row["passed"].iloc[0]) == int(row["cases"].iloc[0]) > 0
+
+
+def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, seed: int, limits: Limits,
+                  writable: list[Path] = (), options: SpeedOptions | None = None,
+                  progress: Any = None) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+    """Time every passed task at every size; add the speed columns to ``table``.
+
+    Returns the tasks table with speed columns, the pytest-benchmark JSON
+    document and the per-size table (``speed.csv``).
+    """
+    opts = options or SpeedOptions()
+    ref_spec = resolve("reference")
+    ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec)), limits)
+    plug = TimedWorker(PluginSession(spec, limits, list(writable)), limits)
+    target = max(opts.target_block_s, 1000 * compute_timer_precision(default_timer))
+    rng = np.random.default_rng(seed + 7919)
+    results: list[SizeResult] = []
+    skipped: dict[str, str] = {}
+    try:
+        ref.session.start()
+        plug.session.start()
+        ref.calibrate_overhead()
+        plug.calibrate_overhead()
+        for task in tasks:
+            if not task.speed_sizes or task.speed_inputs is None:
+                continue
+            if not _task_passed(table, task.name):
+                skipped[task.name] = "correctness not passed: not timed"
+                continue
+            stopped = ""
+            for size in sorted(task.speed_sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 9):
+                if opts.sizes and size not in opts.sizes:
+                    continue
+                kwargs = task.speed_inputs(rng, size)
+                if stopped:
+                    results.append(SizeResult(task.name, size, note=stopped))
+                    continue
+                try:
+                    res = _measure_size(ref, plug, task, size, kwargs, opts, target, seed)
+                except (WorkerDied, LoadFailed, RuntimeError) as exc:
+                    res = SizeResult(task.name, size, note=f"not timed: {exc}")
+                if res.note.startswith("slower than"):
+                    stopped = res.note
+                results.append(res)
+            if progress is not None:
+                progress(task)
+    finally:
+        ref.session.close()
+        plug.session.close()
+    per_size = pd.DataFrame([{k: v for k, v in asdict(r).items() if not k.endswith("_rounds")}
+                             for r in results])
+    return _add_columns(table, tasks, per_size, skipped, opts), _benchmark_json(spec, results), per_size
+
+
+def _geomean(values: pd.Series) -> float:
+    v = values.dropna()
+    v = v[v > 0]
+    return float(np.exp(np.log(v).mean())) if len(v) else math.nan
+
+
+def _add_columns(table: pd.DataFrame, tasks: list[Task], per_size: pd.DataFrame, skipped: dict[str, str],
+                 opts: SpeedOptions) -> pd.DataFrame:
+    out = table.copy()
+    points = {t.name: t.points for t in tasks}
+    cols: dict[str, list[Any]] = {k: [] for k in ("speed_size", "speed_ratio", "speed_ci_low", "speed_ci_high",
+                                                  "speed_mark", "speed_points", "speed_max_points", "speed_note")}
+    for name in out["task"]:
+        rows = per_size[per_size["task"] == name] if len(per_size) else per_size
+        timed = rows[rows["rounds"] > 0] if len(rows) else rows
+        lo, hi = (_geomean(timed["ci_low"]), _geomean(timed["ci_high"])) if len(timed) else (math.nan, math.nan)
+        notes = [f"{r.size}: {r.note}" for r in rows.itertuples() if r.note] if len(rows) else []
+        max_pts = opts.share * points.get(name, 0.0)
+        cols["speed_size"].append(",".join(timed["size"]) if len(timed) else "")
+        cols["speed_ratio"].append(_geomean(timed["ratio"]) if len(timed) else math.nan)
+        cols["speed_ci_low"].append(lo)
+        cols["speed_ci_high"].append(hi)
+        cols["speed_mark"].append("~" if len(timed) and lo <= 1.0 <= hi else "")
+        cols["speed_points"].append(max_pts * float(rows["fraction"].mean()) if len(rows) else 0.0)
+        cols["speed_max_points"].append(max_pts)
+        cols["speed_note"].append(skipped.get(name, "; ".join(notes)))
+    for k, v in cols.items():
+        out[k] = v
+    return out
+
+
+def _stats(times: tuple[float, ...], iterations: int) -> dict[str, Any]:
+    stats = Stats()
+    for t in times:
+        stats.update(t)
+    d = stats.as_dict()
+    d["iterations"] = iterations
+    return d
+
+
+def _benchmark_json(spec: PluginSpec, results: list[SizeResult]) -> dict[str, Any]:
+    """The measurements in pytest-benchmark's JSON schema (``pytest-benchmark compare`` reads it)."""
+    import pytest_benchmark
+    from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
+    from pytest_benchmark.utils import get_commit_info
+
+    benches = []
+    for r in results:
+        if not r.rounds:
+            continue
+        for who, times, n, first in (("plugin", r.plugin_rounds, r.plugin_iterations, r.plugin_first_call_s),
+                                     ("reference", r.reference_rounds, r.reference_iterations,
+                                      r.reference_first_call_s)):
+            label = spec.label if who == "plugin" else "reference"
+            benches.append({
+                "group": r.task, "name": f"{r.task}[{r.size}-{label}]",
+                "fullname": f"harness::{r.task}[{r.size}-{label}]",
+                "params": {"size": r.size, "plugin": label}, "param": f"{r.size}-{label}",
+                "extra_info": {"ratio": r.ratio, "ci_low": r.ci_low, "ci_high": r.ci_high, "mark": r.mark,
+                               "first_call_s": first, "role": who},
+                "options": {"disable_gc": True, "timer": "perf_counter", "min_rounds": r.rounds,
+                            "max_time": None, "min_time": None, "warmup": True},
+                "stats": _stats(times, n),
+            })
+    try:
+        commit = get_commit_info()
+    except Exception:  # not a git checkout
+        commit = {"id": "unversioned", "dirty": False, "project": "harness"}
+    return {"machine_info": pytest_benchmark_generate_machine_info(), "commit_info": commit,
+            "benchmarks": benches, "datetime": dt.datetime.now(dt.UTC).isoformat(),
+            "version": pytest_benchmark.__version__}
