@@ -614,7 +614,9 @@ def mlp_backward(params, X, Y, activations, loss):
     shaped = _mlp_params(params)
     J, grads = _backward(shaped, _arr(X), _as_2d(_arr(Y)), activations, loss)
     # db shaped like the b the caller gave
-    return J, [(dW, db.reshape(np.shape(b))) for (dW, db), (_, b) in zip(grads, params, strict=True)]
+    return J, [
+        (dW, db.reshape(np.shape(b))) for (dW, db), (_, b) in zip(grads, params, strict=True)
+    ]
 
 
 @hookimpl
@@ -631,7 +633,9 @@ def mlp_train(params, X, Y, activations, loss, lr, epochs):
             W -= dW
             db *= lr
             b -= db
-    return [(W, b.reshape(np.shape(b0))) for (W, b), (_, b0) in zip(trained, params, strict=True)], costs
+    return [
+        (W, b.reshape(np.shape(b0))) for (W, b), (_, b0) in zip(trained, params, strict=True)
+    ], costs
 
 
 # ------------------------------------------------------------- representation
