@@ -1,0 +1,434 @@
+"""Loss functions, their derivatives and the cost J (slides "Loss Functions", "Loss & Cost").
+
+Each loss sits next to its derivative dL/dy_hat:
+
+==========  ==============================================  =====================================
+loss        L(y_hat, y)                                     dL/dy_hat
+==========  ==============================================  =====================================
+l1          |y - y_hat|                                     sign(y_hat - y)          (slide: erratum)
+l2          (y - y_hat)^2                                   -2 (y - y_hat)
+huber       1/2 (y - y_hat)^2            if |y-y_hat| <= d   clip(y_hat - y, -d, d)   (slide: erratum)
+            d |y - y_hat| - 1/2 d^2      otherwise
+logistic    -(y log y_hat + (1 - y) log(1 - y_hat))         -y / y_hat + (1 - y) / (1 - y_hat)
+==========  ==============================================  =====================================
+
+The cost is J = (1/m) sum over all outputs and samples of L (slide "Loss &
+Cost": J(Theta) = 1/m sum_i L(h(x_i), y_i)).
+
+Shapes: the loss hooks are elementwise, ``y_hat`` and ``y`` of the same, any
+shape (0-d and empty included) -> an array of that shape. ``cost`` reads them as
+``(n_out, m)`` (a 1-D ``(m,)`` as ``(1, m)``) and returns a float.
+
+The derivatives are the true ones, which two slides misprint (checked by
+finite differences in ``tests/test_reference_gradients.py``):
+
+* L1: the slide prints dL/dy_hat = -1 for y < y_hat and 1 otherwise; for
+  y < y_hat the loss is y_hat - y, whose derivative is +1. The reference
+  returns sign(y_hat - y), and 0 at y_hat = y (a subgradient);
+* Huber: the slide prints -delta where (y - y_hat) < -delta and delta where
+  (y - y_hat) > delta; the true values are +delta and -delta, i.e.
+  clip(y_hat - y, -delta, delta). The middle branch, -(y - y_hat), is right.
+
+The logistic loss uses the convention 0 log 0 = 0: a term whose weight y or
+1 - y is exactly 0 is left out, so L(0, 0) = L(1, 1) = 0 and the derivative
+has no 0/0. log(1 - y_hat) is computed as log1p(-y_hat).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._numba_cache import kernel
+from ._validate import as_float, pair
+
+L1, L2, HUBER, LOGISTIC = 0, 1, 2, 3
+LOSS_CODES: dict[str, int] = {"l1": L1, "l2": L2, "huber": HUBER, "logistic": LOGISTIC}
+
+
+def loss_code(name: str) -> int:
+    """The kernel code of a loss name ("l1", "l2", "huber", "logistic")."""
+    try:
+        return LOSS_CODES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown loss {name!r}; expected one of {', '.join(LOSS_CODES)}"
+        ) from None
+
+
+def loss_delta(loss: str, delta: object) -> float:
+    """Huber's delta as a float; ignored (may be None) for the other losses."""
+    if delta is None:
+        if loss == "huber":
+            raise ValueError("the huber loss needs a delta")
+        return 1.0
+    return as_float(delta, "delta")
+
+
+# ------------------------------------------------------ per-element formulas
+
+
+@kernel
+def _l1(y_hat, y):
+    return abs(y - y_hat)
+
+
+@kernel
+def _l1_grad(y_hat, y):
+    d = y_hat - y
+    return 1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0 * d)  # 0 at y_hat = y, NaN stays NaN
+
+
+@kernel
+def _l2(y_hat, y):
+    r = y - y_hat
+    return r * r
+
+
+@kernel
+def _l2_grad(y_hat, y):
+    return -2.0 * (y - y_hat)
+
+
+@kernel
+def _huber(y_hat, y, delta):
+    r = abs(y - y_hat)
+    return 0.5 * r * r if r <= delta else delta * r - 0.5 * delta * delta
+
+
+@kernel
+def _huber_grad(y_hat, y, delta):
+    d = y_hat - y
+    return delta if d > delta else (-delta if d < -delta else d)
+
+
+@kernel
+def _logistic(y_hat, y):
+    loss = 0.0
+    if y != 0.0:
+        loss -= y * math.log(y_hat)
+    if y != 1.0:
+        loss -= (1.0 - y) * math.log1p(-y_hat)
+    return loss
+
+
+@kernel
+def _logistic_grad(y_hat, y):
+    g = 0.0
+    if y != 0.0:
+        g -= y / y_hat
+    if y != 1.0:
+        g += (1.0 - y) / (1.0 - y_hat)
+    return g
+
+
+@kernel
+def _softplus(t):
+    """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)."""
+    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+
+
+@kernel
+def logistic_of_logit(z, y):
+    """L(sigma(z), y) from the logit z: y softplus(-z) + (1 - y) softplus(z).
+
+    Equal to the logistic loss of a = sigma(z) in exact arithmetic, and finite
+    even where a rounds to 0 or 1 (e.g. z = -800, y = 1 gives 800, not inf).
+    """
+    loss = 0.0
+    if y != 0.0:
+        loss += y * _softplus(-z)
+    if y != 1.0:
+        loss += (1.0 - y) * _softplus(z)
+    return loss
+
+
+# ------------------------------------------------------------- kernels (N,)
+
+
+@kernel
+def _l1_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _l1(y_hat[i], y[i])
+    return out
+
+
+@kernel
+def _l1_grad_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _l1_grad(y_hat[i], y[i])
+    return out
+
+
+@kernel
+def _l2_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _l2(y_hat[i], y[i])
+    return out
+
+
+@kernel
+def _l2_grad_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _l2_grad(y_hat[i], y[i])
+    return out
+
+
+@kernel
+def _huber_kernel(y_hat, y, delta):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _huber(y_hat[i], y[i], delta)
+    return out
+
+
+@kernel
+def _huber_grad_kernel(y_hat, y, delta):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _huber_grad(y_hat[i], y[i], delta)
+    return out
+
+
+@kernel
+def _logistic_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _logistic(y_hat[i], y[i])
+    return out
+
+
+@kernel
+def _logistic_grad_kernel(y_hat, y):
+    out = np.empty_like(y_hat)
+    for i in range(y_hat.size):
+        out[i] = _logistic_grad(y_hat[i], y[i])
+    return out
+
+
+# -------------------------------------- a loss by its code (cost, fit, MLP)
+
+
+@kernel
+def loss_sum(code, y_hat, y, delta):
+    """sum_i L(y_hat[i], y[i]) for the loss ``code``; y_hat, y (N,) -> float."""
+    n = y_hat.size
+    s = 0.0
+    if code == L1:
+        for i in range(n):
+            s += _l1(y_hat[i], y[i])
+    elif code == L2:
+        for i in range(n):
+            s += _l2(y_hat[i], y[i])
+    elif code == HUBER:
+        for i in range(n):
+            s += _huber(y_hat[i], y[i], delta)
+    else:  # LOGISTIC
+        for i in range(n):
+            s += _logistic(y_hat[i], y[i])
+    return s
+
+
+@kernel
+def loss_grad(code, y_hat, y, delta, scale, out):
+    """out = scale * dL/dy_hat for the loss ``code``; y_hat, y, out (N,)."""
+    n = y_hat.size
+    if code == L1:
+        for i in range(n):
+            out[i] = scale * _l1_grad(y_hat[i], y[i])
+    elif code == L2:
+        for i in range(n):
+            out[i] = scale * _l2_grad(y_hat[i], y[i])
+    elif code == HUBER:
+        for i in range(n):
+            out[i] = scale * _huber_grad(y_hat[i], y[i], delta)
+    else:  # LOGISTIC
+        for i in range(n):
+            out[i] = scale * _logistic_grad(y_hat[i], y[i])
+
+
+@kernel
+def _cost_kernel(code, y_hat, y, delta, m):
+    return loss_sum(code, y_hat, y, delta) / m if m > 0 else np.nan
+
+
+# ------------------------------------------------------------- public hooks
+
+
+def l1_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Absolute error, L(y_hat, y) = |y - y_hat|, elementwise.
+
+    Slide: Loss Functions - Absolute Error - L1 Loss.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+
+    Returns:
+        float64 array of y_hat's shape.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _l1_kernel(a, b).reshape(shape)
+
+
+def l1_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dL/dy_hat of the L1 loss = sign(y_hat - y), elementwise; 0 at y_hat = y.
+
+    Slide: Loss Functions - Absolute Error - L1 Loss. Erratum: the slide prints
+    "dL/dy_hat = -1 if y < y_hat, 1 otherwise"; for y < y_hat the loss is
+    y_hat - y, so the true derivative there is +1 (and -1 for y > y_hat). The
+    reference returns the true derivative.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+
+    Returns:
+        float64 array of y_hat's shape, of -1.0, 0.0 and 1.0.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _l1_grad_kernel(a, b).reshape(shape)
+
+
+def l2_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Square error, L(y_hat, y) = (y - y_hat)^2, elementwise.
+
+    Slide: Loss Functions - Square Error - L2 Loss.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+
+    Returns:
+        float64 array of y_hat's shape.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _l2_kernel(a, b).reshape(shape)
+
+
+def l2_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dL/dy_hat of the L2 loss = -2 (y - y_hat), elementwise.
+
+    Slide: Loss Functions - Square Error - L2 Loss.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+
+    Returns:
+        float64 array of y_hat's shape.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _l2_grad_kernel(a, b).reshape(shape)
+
+
+def huber_loss(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
+    """Huber loss: 1/2 (y - y_hat)^2 if |y - y_hat| <= delta, else delta |y - y_hat| - 1/2 delta^2.
+
+    Slide: Loss Functions - Huber Loss.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+        delta: float > 0.
+
+    Returns:
+        float64 array of y_hat's shape.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _huber_kernel(a, b, as_float(delta, "delta")).reshape(shape)
+
+
+def huber_loss_grad(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
+    """dL/dy_hat of the Huber loss = clip(y_hat - y, -delta, delta), elementwise.
+
+    Slide: Loss Functions - Huber Loss. Erratum: the slide prints
+    "-delta if (y - y_hat) < -delta; -(y - y_hat) if |y - y_hat| <= delta;
+    delta if (y - y_hat) > delta": its two outer branches have their signs
+    flipped. Where y - y_hat > delta the loss is delta (y - y_hat) - delta^2/2,
+    whose derivative is -delta; where y - y_hat < -delta it is +delta. The
+    reference returns the true derivative, continuous at |y - y_hat| = delta.
+
+    Args:
+        y_hat: array of any shape, the prediction.
+        y: array of y_hat's shape, the target.
+        delta: float > 0.
+
+    Returns:
+        float64 array of y_hat's shape, in [-delta, delta].
+    """
+    a, b, shape = pair(y_hat, y)
+    return _huber_grad_kernel(a, b, as_float(delta, "delta")).reshape(shape)
+
+
+def logistic_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """Logistic loss, L(y_hat, y) = -(y log y_hat + (1 - y) log(1 - y_hat)), elementwise.
+
+    Slide: Example - Logistic Regression - Logistic Loss.
+
+    log(1 - y_hat) is evaluated as log1p(-y_hat) (exact for small y_hat), and a
+    term whose weight y or 1 - y is 0 is left out (0 log 0 = 0).
+
+    Args:
+        y_hat: array of any shape, probabilities in [1e-12, 1 - 1e-12].
+        y: array of y_hat's shape, targets in [0, 1].
+
+    Returns:
+        float64 array of y_hat's shape, finite for y_hat in (0, 1).
+    """
+    a, b, shape = pair(y_hat, y)
+    return _logistic_kernel(a, b).reshape(shape)
+
+
+def logistic_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
+    """dL/dy_hat of the logistic loss = -y / y_hat + (1 - y) / (1 - y_hat), elementwise.
+
+    Slide: Example - Logistic Regression - Functions and Their Derivatives.
+
+    Through the sigmoid a = sigma(z) this gives dL/dz = a (1 - a) dL/da = a - y
+    (slide "Backward Pass").
+
+    Args:
+        y_hat: array of any shape, probabilities in [1e-12, 1 - 1e-12].
+        y: array of y_hat's shape, targets in [0, 1].
+
+    Returns:
+        float64 array of y_hat's shape.
+    """
+    a, b, shape = pair(y_hat, y)
+    return _logistic_grad_kernel(a, b).reshape(shape)
+
+
+def cost(y_hat: ArrayLike, y: ArrayLike, loss: str, delta: float | None) -> float:
+    """Cost J = (1/m) * sum over all outputs and samples of L(y_hat, y).
+
+    Slide: Loss & Cost (J(Theta) = 1/m sum_i L(h(x_i), y_i)).
+
+    With one output unit this is the mean loss; with n_out outputs it is n_out
+    times the mean over all entries (the sum over outputs, averaged over the m
+    samples). The loss values are summed in one fused loop, never stored.
+
+    Args:
+        y_hat: array (n_out, m), the predictions; a 1-D (m,) is read as (1, m)
+            and a 0-d as (1, 1).
+        y: array of y_hat's shape, the targets.
+        loss: str, one of "l1", "l2", "huber", "logistic".
+        delta: float, Huber's delta (ignored by the other losses; None is
+            accepted for them).
+
+    Returns:
+        float J (NaN when m = 0).
+    """
+    code = loss_code(loss)
+    d = loss_delta(loss, delta)
+    a, b, shape = pair(y_hat, y)
+    if len(shape) > 2:
+        raise ValueError(f"cost reads y_hat as (n_out, m); got shape {shape}")
+    m = shape[-1] if shape else 1
+    return _cost_kernel(code, a, b, d, m)
