@@ -352,7 +352,7 @@ def huber_loss(y_hat, y, delta):
     delta = _float(delta)
     a = np.subtract(y, y_hat, out=_empty(y_hat, y))
     np.abs(a, out=a)
-    g = np.minimum(a, delta)
+    g = np.minimum(a, delta, out=np.empty(a.shape))
     # L = g a - g^2 / 2 is 1/2 a^2 when a <= delta and delta a - 1/2 delta^2 otherwise
     a *= g
     np.square(g, out=g)
@@ -649,9 +649,10 @@ def to_polar(X):
     r, phi = out[0], out[1]
     # r = sqrt(x^2 + y^2) is fast and accurate unless x^2 + y^2 over- or
     # underflows; np.hypot (slower) is exact there.
-    np.multiply(x, x, out=r)
-    np.multiply(y, y, out=phi)
-    r += phi
+    with np.errstate(over="ignore"):  # handled by the hypot fallback
+        np.multiply(x, x, out=r)
+        np.multiply(y, y, out=phi)
+        r += phi
     if r.size and not (float(r.max()) <= 1e300 and float(r.min()) >= 1e-290):
         np.hypot(x, y, out=r)
     else:
