@@ -105,14 +105,15 @@ class TimedWorker:
             return None
         return as_float64(outputs[0])
 
-    def calibrate(self, single: float, target: float) -> int:
+    def calibrate(self, single: float, target: float) -> tuple[int, float]:
+        """Calls per block so a block lasts about ``target`` seconds, and that block's time."""
         number = max(1, math.ceil(target / max(single, 1e-9)))
         for _ in range(6):
             t = self.per_call(number, max(10 * target, 5.0)) * number
             if t >= target * 0.8:
-                return number
+                break
             number = max(number + 1, math.ceil(number * target * 1.2 / max(t, 1e-9)))
-        return number
+        return number, t
 
 
 @dataclass
@@ -153,15 +154,19 @@ def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kw
     if got is None or compare(got, expected, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
         res.note = "output differs from the reference on the speed input: not timed"
         return res
-    res.reference_iterations = n_ref = ref.calibrate(ref_single, target)
-    res.plugin_iterations = n_plug = plug.calibrate(plug_single, target)
-    per_round = n_ref * ref_single + n_plug * plug_single + 2 * (ref.overhead + plug.overhead)
+    n_ref, ref_block = ref.calibrate(ref_single, target)
+    n_plug, plug_block = plug.calibrate(plug_single, target)
+    res.reference_iterations, res.plugin_iterations = n_ref, n_plug
+    per_round = ref_block + plug_block + ref.overhead + plug.overhead
     rounds = int(min(opts.rounds, max(3, opts.size_budget_s // max(per_round, 1e-9))))
     r_times, p_times = [], []
     for i in range(rounds):
+        if i:  # fresh copies each round: where the arrays land in memory varies like the rest
+            for side in (ref, plug):
+                side.stage(task.hook, kwargs)
         order = ((ref, n_ref, r_times), (plug, n_plug, p_times))
         for side, n, times in order if i % 2 == 0 else order[::-1]:
-            times.append(side.per_call(n, max(20 * n * max(ref_single, plug_single), 10.0)))
+            times.append(side.per_call(n, max(20 * per_round, 10.0)))
     short = plug.per_call(n_plug, 10.0) * n_plug
     long = plug.per_call(2 * n_plug, 20.0) * 2 * n_plug
     r, p = np.array(r_times), np.array(p_times)

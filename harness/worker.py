@@ -124,6 +124,8 @@ class Worker:
         The grading side times this request with its own clock; each call gets
         the same staged arguments (copied once when staged, never re-read).
         """
+        if number == 0:  # an empty request: the cost of the channel alone
+            return {"status": "ok"}
         hook, kwargs = self.staged
         fn = self.functions[hook]
         gc.disable()
