@@ -573,9 +573,10 @@ def _backward(
     m = _n_samples(A)
     if activations[-1] == "sigmoid" and loss == "logistic":
         # the lecture's dL/dz = a - y, and J computed from z (finite even when a saturates)
-        J = _logistic_cost_from_z(Zs[-1], Y) / m
+        J = _logistic_cost_from_z(Zs[-1], Y) / m if m else float("nan")
         dZ = np.subtract(A, Y)
-        dZ /= m
+        if m:
+            dZ /= m
     else:
         J, dA = _cost_and_grad(A, Y, loss, _MLP_DELTA)
         dZ = _times_activation_grad(activations[-1], Zs[-1], dA)

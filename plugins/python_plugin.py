@@ -457,6 +457,9 @@ def linear_regression_fit(X, y, w0, b0, lr, epochs, loss, delta):
     loss_fn, grad_fn = _loss1(loss, delta)
     costs = []
     for _ in range(int(epochs)):
+        if m == 0:  # no samples: J is undefined and the gradient is 0
+            costs.append(NAN)
+            continue
         y_hat = _linear_list(w, b, X, m)  # for "logistic" fed straight into the loss
         losses = []
         dJ = []  # dJ/dy_hat[j] = (1/m) dL/dy_hat[j]

@@ -412,6 +412,27 @@ def _agreement_cases():
                 loss=loss,
                 delta=0.8 if loss == "huber" else None,
             )
+    for loss in LOSSES:  # no samples: J is nan, nothing moves
+        add(
+            "linear_regression_fit",
+            X=np.zeros((2, 0)),
+            y=np.zeros((1, 0)),
+            w0=np.ones((2, 1)),
+            b0=0.5,
+            lr=0.1,
+            epochs=3,
+            loss=loss,
+            delta=1.0,
+        )
+    for acts, loss in [(["tanh", "sigmoid"], "logistic"), (["relu", "linear"], "l2")]:
+        add(
+            "mlp_backward",
+            params=_mlp_params(rng, [3, 4, 2]),
+            X=np.zeros((3, 0)),
+            Y=np.zeros((2, 0)),
+            activations=acts,
+            loss=loss,
+        )
     for n, m in [(2, 1), (3, 9), (1, 4)]:
         add(
             "logistic_regression_step",
