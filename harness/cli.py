@@ -141,3 +141,8 @@ def new(name: str, force: bool) -> None:
         raise UsageError(f"{path} exists (use --force to overwrite)")
     atomic_write(path, render(path.name))
     click.echo(f"wrote {path}; grade it with: harness run --plugin {path}")
+
+
+from harness.cli_batch import grade, leaderboard  # noqa: E402
+
+main.add_command(grade); main.add_command(leaderboard)  # noqa: E702
