@@ -162,7 +162,7 @@ def _judge(task: Task, kwargs: dict[str, Any], verify: Callable[[list[Any]], Ver
             verdict = verify(outputs)
         except Rejected as exc:
             verdict = exc.verdict
-        with np.errstate(invalid="ignore"):  # mistakes with "anything" leaves: inf - inf
+        with np.errstate(all="ignore"):  # a mistake may overflow; "anything" leaves give inf - inf
             return explain(verdict, outputs[0], kwargs, task.mistakes, rtol=task.rtol, atol=task.atol)
 
     return judge
