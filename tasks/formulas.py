@@ -1,9 +1,10 @@
 """The lecture's formulas in plain NumPy, with switches that reproduce known mistakes.
 
-Only the ``wrong`` functions of the tasks' :class:`~harness.model.Mistake` s use
-this module (a failing output is compared with what a typical mistake would
-have produced). Expected values never come from here: they come from
-``reference``.
+The ``wrong`` functions of the tasks' :class:`~harness.model.Mistake` s use this
+module (a failing output is compared with what a typical mistake would have
+produced), and so do a few trusted checks of lecture claims on a plugin's own
+output (do the trained weights classify the data?). Expected values never come
+from here: they come from ``reference``.
 """
 
 from __future__ import annotations
