@@ -26,6 +26,7 @@ from tasks.build import (
     expected_output,
     make_task,
     need,
+    scalar,
     template,
     value_case,
 )
@@ -114,7 +115,7 @@ def _fd_claim(task: Task, x: float, h: float = 1e-6) -> Case:
     def verify(outputs: list[Any]) -> Verdict:
         base, up, down = (need(o, shape, name) for o, name in zip(outputs, ("output", "at x + h", "at x - h"),
                                                                        strict=True))
-        fd = (float(up[2]) - float(down[2])) / (2 * h)
+        fd = (scalar(up[2]) - scalar(down[2])) / (2 * h)
         return compare(base[5], np.array(fd), rtol=FD_RTOL, atol=FD_ATOL,
                        name="dh_dx vs central differences of your h")
 
@@ -126,7 +127,7 @@ def _chain_claim(task: Task, x: float) -> Case:
     shape = template([0.0] * 6)
 
     def verify(outputs: list[Any]) -> Verdict:
-        f, g, h, dh_dg, dh_df, dh_dx = (float(v) for v in need(outputs[0], shape, "output"))
+        f, g, h, dh_dg, dh_df, dh_dx = (scalar(v) for v in need(outputs[0], shape, "output"))
         links = (("h", h, g * g, "h = g^2"), ("dh_dg", dh_dg, 2 * g, "dh/dg = 2g"),
                  ("dh_df", dh_df, 2 * dh_dg, "dh/df = dh/dg * dg/df = dh/dg * 2"),
                  ("dh_dx", dh_dx, dh_df, "dh/dx = dh/df * df/dx = dh/df * 1"))

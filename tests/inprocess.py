@@ -19,18 +19,20 @@ import numpy as np
 
 from harness import PROJECT
 from harness.codec import as_float64
+from harness.hookspecs import OUTPUTS
 from harness.model import ERROR, NOT_IMPLEMENTED, Case, Task, Verdict
+from harness.worker import to_plain
 
 Impls = dict[str, Callable[..., Any]]
 
 
-def decode(value: Any) -> Any:
-    """An output as a judge receives it: float64 ndarrays, lists, Invalid leaves."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, list | tuple):
-        return [decode(v) for v in value]
-    return as_float64(value)
+def decode(value: Any, hook: str) -> Any:
+    """A hook's return value as a judge receives it: float64 ndarrays, lists, Invalid leaves.
+
+    The same two steps as the worker (:func:`harness.worker.to_plain`, by the
+    hook's outputs in ``hookspecs.OUTPUTS``) and the runner (``as_float64``).
+    """
+    return as_float64(to_plain(value, OUTPUTS.get(hook, ())))
 
 
 def reference_impls() -> Impls:
@@ -62,7 +64,7 @@ def outputs_of(impls: Impls, case: Case) -> list[Any] | Verdict:
             return Verdict(NOT_IMPLEMENTED, f"hook {call.hook!r} is not implemented")
         try:
             with np.errstate(all="ignore"):
-                outputs.append(decode(fn(**copy.deepcopy(call.kwargs))))
+                outputs.append(decode(fn(**copy.deepcopy(call.kwargs)), call.hook))
         except Exception as exc:  # graded as "error" by the runner
             return Verdict(ERROR, f"{call.hook} raised {type(exc).__name__}: {exc}")
     return outputs

@@ -145,7 +145,7 @@ def _mistake_outputs(task: Task, mistake: Any, case: Case) -> Any | None:
             wrong = mistake.wrong(**kwargs)
     except Exception:
         return None
-    return decode(_concrete(wrong, expected_output(task.hook, kwargs)))
+    return decode(_concrete(wrong, expected_output(task.hook, kwargs)), task.hook)
 
 
 MISTAKES = [(t.name, m.name) for t in TASKS.values() for m in t.mistakes]
@@ -188,7 +188,7 @@ def test_mistake_is_caught_with_its_hint(name: str, mistake_name: str, ref: dict
 def _judge_one(task: str, case_id: str, output: Any) -> str:
     case = next(c for c in TASKS[task].make_cases(np.random.default_rng(0)) if c.id == case_id)
     assert case.kind == "lecture"
-    return case.judge([decode(output)]).outcome
+    return case.judge([decode(output, task)]).outcome
 
 
 def _step_output(**changes: Any) -> list[Any]:
@@ -249,16 +249,35 @@ def test_lecture_claims_fail_on_wrong_behaviour(ref: dict[str, Any]) -> None:
         return next(c for c in TASKS[task].make_cases(np.random.default_rng(0)) if c.id == case_id)
 
     xor = case("perceptron_train", "property:xor-never-separates")
-    W, b, errors = decode(ref["perceptron_train"](**xor.calls[0].kwargs))
+    W, b, errors = decode(ref["perceptron_train"](**xor.calls[0].kwargs), "perceptron_train")
     assert xor.judge([[W, b, errors]]).outcome == PASS
     assert xor.judge([[W, b, np.where(np.arange(errors.size) > 3, 0.0, errors)]]).outcome != PASS
     rings = case("to_polar", "property:rings-separable")
-    polar = decode(ref["to_polar"](**rings.calls[0].kwargs))
+    polar = decode(ref["to_polar"](**rings.calls[0].kwargs), "to_polar")
     assert rings.judge([polar]).outcome == PASS
     assert rings.judge([polar[::-1].copy()]).outcome != PASS
     diverges = case("gradient_descent", "property:diverges")
-    assert diverges.judge([decode(ref["gradient_descent"](**diverges.calls[0].kwargs))]).outcome == PASS
-    assert diverges.judge([decode(ref["gradient_descent"](**{**diverges.calls[0].kwargs, "lr": 0.3}))]).outcome != PASS
+    trajectory = ref["gradient_descent"](**diverges.calls[0].kwargs)
+    assert diverges.judge([decode(trajectory, "gradient_descent")]).outcome == PASS
+    trajectory = ref["gradient_descent"](**{**diverges.calls[0].kwargs, "lr": 0.3})
+    assert diverges.judge([decode(trajectory, "gradient_descent")]).outcome != PASS
+
+
+def _unusual(value: Any) -> Any:
+    """The same answer in another form: lists for arrays, 1-element arrays for scalars, lists for tuples."""
+    if isinstance(value, list | tuple):
+        return [_unusual(v) for v in value]
+    value = np.asarray(value)
+    return value.tolist() if value.ndim else np.array([[value.item()]])
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_equivalent_output_forms_pass(name: str, ref: dict[str, Any]) -> None:
+    def unusually(fn: Any) -> Any:
+        return lambda **kw: _unusual(fn(**kw))
+
+    unusual = {hook: unusually(fn) for hook, fn in ref.items()}
+    assert _failures(unusual, TASKS[name], 0) == []
 
 
 # ------------------------------------------------------- hidden stays hidden
