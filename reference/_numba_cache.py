@@ -163,6 +163,9 @@ if CACHE_ENABLED:
 #: ``error_model="numpy"``: a float division by zero gives inf/nan as in NumPy
 #: (numba's default raises ZeroDivisionError and checks every division).
 kernel = numba.njit(cache=CACHE_ENABLED, error_model="numpy")
+#: the decorator of the sums: as :data:`kernel`, plus ``fastmath={"reassoc"}`` so
+#: that LLVM may split a running sum into vectorized partial sums (and nothing else).
+reduction_kernel = numba.njit(cache=CACHE_ENABLED, error_model="numpy", fastmath={"reassoc"})
 
 
 def dispatchers() -> dict[str, numba.core.dispatcher.Dispatcher]:

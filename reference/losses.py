@@ -31,7 +31,7 @@ finite differences in ``tests/test_reference_gradients.py``):
 
 The logistic loss uses the convention 0 log 0 = 0: a term whose weight y or
 1 - y is exactly 0 is left out, so L(0, 0) = L(1, 1) = 0 and the derivative
-has no 0/0. log(1 - y_hat) is computed as log1p(-y_hat).
+has no 0/0. log(1 - y_hat) is computed as log1p(-y_hat) where that matters.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._numba_cache import kernel
+from ._numba_cache import kernel, reduction_kernel
 from ._validate import as_float, pair
 
 L1, L2, HUBER, LOGISTIC = 0, 1, 2, 3
@@ -105,29 +105,37 @@ def _huber_grad(y_hat, y, delta):
 
 
 @kernel
+def _log1p(x):
+    """log(1 + x), accurate for small |x| too, at the price of one log.
+
+    Goldberg's trick ("What every computer scientist should know about
+    floating-point arithmetic", Theorem 4): with u = 1 + x rounded,
+    log(u) * x / (u - 1) is within a few ulp of log1p(x); libm's log1p is about
+    twice as slow.
+    """
+    u = 1.0 + x
+    return x if u == 1.0 else math.log(u) * (x / (u - 1.0))
+
+
+@kernel
 def _logistic(y_hat, y):
-    loss = 0.0
-    if y != 0.0:
-        loss -= y * math.log(y_hat)
-    if y != 1.0:
-        loss -= (1.0 - y) * math.log1p(-y_hat)
-    return loss
+    a = y * math.log(y_hat)
+    b = (1.0 - y) * _log1p(-y_hat)  # (1 - y) log(1 - y_hat)
+    # 0 log 0 = 0: a term of weight 0 is dropped (selects, not branches: y is random)
+    return 0.0 - ((0.0 if y == 0.0 else a) + (0.0 if y == 1.0 else b))
 
 
 @kernel
 def _logistic_grad(y_hat, y):
-    g = 0.0
-    if y != 0.0:
-        g -= y / y_hat
-    if y != 1.0:
-        g += (1.0 - y) / (1.0 - y_hat)
-    return g
+    a = y / y_hat
+    b = (1.0 - y) / (1.0 - y_hat)
+    return (0.0 if y == 1.0 else b) - (0.0 if y == 0.0 else a)  # weight-0 terms dropped
 
 
 @kernel
 def _softplus(t):
     """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)."""
-    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+    return max(t, 0.0) + _log1p(math.exp(-abs(t)))
 
 
 @kernel
@@ -215,7 +223,7 @@ def _logistic_grad_kernel(y_hat, y):
 # -------------------------------------- a loss by its code (cost, fit, MLP)
 
 
-@kernel
+@reduction_kernel
 def loss_sum(code, y_hat, y, delta):
     """sum_i L(y_hat[i], y[i]) for the loss ``code``; y_hat, y (N,) -> float."""
     n = y_hat.size
@@ -274,7 +282,8 @@ def l1_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape.
     """
     a, b, shape = pair(y_hat, y)
-    return _l1_kernel(a, b).reshape(shape)
+    out = _l1_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def l1_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -293,7 +302,8 @@ def l1_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape, of -1.0, 0.0 and 1.0.
     """
     a, b, shape = pair(y_hat, y)
-    return _l1_grad_kernel(a, b).reshape(shape)
+    out = _l1_grad_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def l2_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -309,7 +319,8 @@ def l2_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape.
     """
     a, b, shape = pair(y_hat, y)
-    return _l2_kernel(a, b).reshape(shape)
+    out = _l2_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def l2_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -325,7 +336,8 @@ def l2_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape.
     """
     a, b, shape = pair(y_hat, y)
-    return _l2_grad_kernel(a, b).reshape(shape)
+    out = _l2_grad_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def huber_loss(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
@@ -342,7 +354,8 @@ def huber_loss(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
         float64 array of y_hat's shape.
     """
     a, b, shape = pair(y_hat, y)
-    return _huber_kernel(a, b, as_float(delta, "delta")).reshape(shape)
+    out = _huber_kernel(a, b, as_float(delta, "delta"))
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def huber_loss_grad(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
@@ -364,7 +377,8 @@ def huber_loss_grad(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
         float64 array of y_hat's shape, in [-delta, delta].
     """
     a, b, shape = pair(y_hat, y)
-    return _huber_grad_kernel(a, b, as_float(delta, "delta")).reshape(shape)
+    out = _huber_grad_kernel(a, b, as_float(delta, "delta"))
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def logistic_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -383,7 +397,8 @@ def logistic_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape, finite for y_hat in (0, 1).
     """
     a, b, shape = pair(y_hat, y)
-    return _logistic_kernel(a, b).reshape(shape)
+    out = _logistic_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def logistic_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -402,7 +417,8 @@ def logistic_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
         float64 array of y_hat's shape.
     """
     a, b, shape = pair(y_hat, y)
-    return _logistic_grad_kernel(a, b).reshape(shape)
+    out = _logistic_grad_kernel(a, b)
+    return out if len(shape) == 1 else out.reshape(shape)
 
 
 def cost(y_hat: ArrayLike, y: ArrayLike, loss: str, delta: float | None) -> float:

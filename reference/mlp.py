@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._linalg import affine_into, grad_weights_into, transpose_matmul_into
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix
 from .activations import SIGMOID, activation_backward, activation_code, activation_forward
@@ -44,55 +45,6 @@ from .losses import LOGISTIC, logistic_of_logit, loss_code, loss_grad, loss_sum
 MLP_HUBER_DELTA = 1.0
 
 Params = Sequence[tuple[ArrayLike, ArrayLike]]
-
-
-# ------------------------------------------------------------ linear algebra
-
-
-@kernel
-def _affine(W, b, A, Z):
-    """Z = W A + b; W (n, p), b (n,), A (p, m), Z (n, m)."""
-    n, p = W.shape
-    m = A.shape[1]
-    for i in range(n):
-        bi = b[i]
-        for j in range(m):
-            Z[i, j] = bi
-        for k in range(p):
-            w = W[i, k]
-            for j in range(m):
-                Z[i, j] += w * A[k, j]
-
-
-@kernel
-def _grad_weights(dZ, A_prev, dW, db):
-    """dW = dZ A_prev^T, db = dZ summed over the samples; dZ (n, m), A_prev (p, m)."""
-    n, m = dZ.shape
-    p = A_prev.shape[0]
-    for i in range(n):
-        for k in range(p):
-            s = 0.0
-            for j in range(m):
-                s += dZ[i, j] * A_prev[k, j]
-            dW[i, k] = s
-        s = 0.0
-        for j in range(m):
-            s += dZ[i, j]
-        db[i] = s
-
-
-@kernel
-def _back_through_weights(W, dZ, dA_prev):
-    """dA_prev = W^T dZ; W (n, p), dZ (n, m), dA_prev (p, m)."""
-    n, p = W.shape
-    m = dZ.shape[1]
-    for k in range(p):
-        for j in range(m):
-            dA_prev[k, j] = 0.0
-        for i in range(n):
-            w = W[i, k]
-            for j in range(m):
-                dA_prev[k, j] += w * dZ[i, j]
 
 
 # ---------------------------------------------------- flat parameter vector
@@ -128,7 +80,7 @@ def _dense_kernel(W, b, A_prev, code):
     m = A_prev.shape[1]
     Z = np.empty((n, m))
     A = np.empty((n, m))
-    _affine(W, b, A_prev, Z)
+    affine_into(W, b, A_prev, Z)
     activation_forward(code, Z.reshape(n * m), A.reshape(n * m))
     return Z, A
 
@@ -158,7 +110,7 @@ def _forward_backward(theta, sizes, acts, loss, X, Y, Zbuf, Abuf, grad, d_cur, d
         W, b = _layer(theta, sizes, w_off, layer)
         Zl = Zbuf[z_off[layer] : z_off[layer + 1]]
         Al = Abuf[z_off[layer] : z_off[layer + 1]]
-        _affine(W, b, A_prev, Zl.reshape((n, m)))
+        affine_into(W, b, A_prev, Zl.reshape((n, m)))
         activation_forward(acts[layer], Zl, Al)
         A_prev = Al.reshape((n, m))
 
@@ -187,13 +139,13 @@ def _forward_backward(theta, sizes, acts, loss, X, Y, Zbuf, Abuf, grad, d_cur, d
         dZl = d_cur[: n * m].reshape((n, m))
         dW, db = _layer(grad, sizes, w_off, layer)
         if layer == 0:
-            _grad_weights(dZl, X, dW, db)
+            grad_weights_into(dZl, X, dW, db)
         else:
             Ap = Abuf[z_off[layer - 1] : z_off[layer]]
-            _grad_weights(dZl, Ap.reshape((p, m)), dW, db)
+            grad_weights_into(dZl, Ap.reshape((p, m)), dW, db)
             W, _ = _layer(theta, sizes, w_off, layer)
             dA = d_prev[: p * m]
-            _back_through_weights(W, dZl, dA.reshape((p, m)))
+            transpose_matmul_into(W, dZl, dA.reshape((p, m)))
             Zp = Zbuf[z_off[layer - 1] : z_off[layer]]
             activation_backward(acts[layer - 1], Zp, Ap, dA, dA)  # dZ_{l-1}
             d_cur, d_prev = d_prev, d_cur

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._linalg import linear_into, matvec_into, total
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix, row
 from .activations import _sigmoid1
@@ -22,32 +23,9 @@ from .losses import logistic_of_logit, loss_code, loss_delta, loss_grad, loss_su
 
 
 @kernel
-def _linear_into(w, b, X, out):
-    """out[j] = w^T X[:, j] + b; w (n,), X (n, m), out (m,)."""
-    n, m = X.shape
-    for j in range(m):
-        out[j] = b
-    for k in range(n):
-        wk = w[k]
-        for j in range(m):
-            out[j] += wk * X[k, j]
-
-
-@kernel
-def _xg_into(X, g, out):
-    """out[k] = sum_j X[k, j] g[j] = (X g)[k]; X (n, m), g (m,), out (n,)."""
-    n, m = X.shape
-    for k in range(n):
-        s = 0.0
-        for j in range(m):
-            s += X[k, j] * g[j]
-        out[k] = s
-
-
-@kernel
 def _linear_forward_kernel(w, b, X):
     out = np.empty((1, X.shape[1]))
-    _linear_into(w, b, X, out[0])
+    linear_into(w, b, X, out[0])
     return out
 
 
@@ -61,13 +39,11 @@ def _linear_regression_fit_kernel(X, y, w0, b0, lr, epochs, code, delta):
     dw = np.empty(n)
     costs = np.empty(epochs)
     for e in range(epochs):
-        _linear_into(w, b, X, y_hat)
+        linear_into(w, b, X, y_hat)
         costs[e] = loss_sum(code, y_hat, y, delta) / m  # J before update e
         loss_grad(code, y_hat, y, delta, 1.0 / m, g)
-        _xg_into(X, g, dw)  # dJ/dw = X g
-        db = 0.0  # dJ/db = sum_j g
-        for j in range(m):
-            db += g[j]
+        matvec_into(X, g, dw)  # dJ/dw = X g
+        db = total(g)  # dJ/db = sum_j g
         for k in range(n):
             w[k] -= lr * dw[k]
         b -= lr * db
@@ -78,7 +54,7 @@ def _linear_regression_fit_kernel(X, y, w0, b0, lr, epochs, code, delta):
 def _logistic_regression_step_kernel(w, b, X, y, lr):
     n, m = X.shape
     z = np.empty(m)
-    _linear_into(w, b, X, z)  # z = w^T X + b
+    linear_into(w, b, X, z)  # z = w^T X + b
     cost = 0.0
     dz = np.empty(m)
     for j in range(m):
@@ -86,10 +62,8 @@ def _logistic_regression_step_kernel(w, b, X, y, lr):
         dz[j] = _sigmoid1(z[j]) - y[j]  # dL/dz = a - y
     cost /= m
     dw = np.empty(n)
-    _xg_into(X, dz, dw)
-    db = 0.0
-    for j in range(m):
-        db += dz[j]
+    matvec_into(X, dz, dw)
+    db = total(dz)
     for k in range(n):
         dw[k] /= m  # dw = X dz^T / m
     db /= m  # db = sum(dz) / m
