@@ -115,8 +115,9 @@ def _compare_leaf(
     k = int(np.argmax(err.ravel()))
     g, e = float(got.ravel()[k]), float(exp.ravel()[k])
     count = f" ({int(bad.sum())} of {bad.size} elements wrong)" if bad.size > 1 else ""
-    want = f", expected {_fmt(e)}" if reveal else " (expected value hidden)"
-    return Verdict(FAIL, f"{name} wrong{_index(got.shape, k)}: got {_fmt(g)}{want}, error {_fmt(abs(g - e))}{count}")
+    # hidden: no error either, since got and |got - expected| would give the expected value away
+    want = f", expected {_fmt(e)}, error {_fmt(abs(g - e))}" if reveal else " (expected value hidden)"
+    return Verdict(FAIL, f"{name} wrong{_index(got.shape, k)}: got {_fmt(g)}{want}{count}")
 
 
 def explain(
