@@ -161,6 +161,13 @@ def _times_activation_grad(name: str, Z: np.ndarray, dA: np.ndarray) -> np.ndarr
     return dA
 
 
+def _sign_of_difference(a: np.ndarray, b, out: np.ndarray) -> np.ndarray:
+    """sign(a - b): [a > b] - [a < b], 0 where equal (np.sign is a slow, branchy loop)."""
+    np.greater(a, b, out=out)
+    out -= np.less(a, b)
+    return out
+
+
 def _logistic_loss_into(y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
     # -(y log y_hat + (1 - y) log(1 - y_hat)); (1 - y) log(1 - y_hat) is formed
     # as b - y b so that y = 1 gives exactly 0 (no cancellation against log y_hat).
@@ -243,7 +250,7 @@ def _cost_and_grad(
         d *= 2.0 * inv_m
         return J, d
     if loss == "l1":
-        G = np.sign(d)
+        G = _sign_of_difference(d, 0.0, np.empty(d.shape))
         J = float(np.vdot(d, G)) * inv_m  # d sign(d) = |d|, exactly
         G *= inv_m
         return J, G
@@ -327,8 +334,7 @@ def l1_loss(y_hat, y):
 @hookimpl
 def l1_loss_grad(y_hat, y):
     y_hat, y = _arr(y_hat), _arr(y)
-    out = np.subtract(y_hat, y, out=_empty(y_hat, y))
-    return np.sign(out, out=out)  # the true derivative (the slide's sign is flipped)
+    return _sign_of_difference(y_hat, y, _empty(y_hat, y))  # the true derivative (slide erratum)
 
 
 @hookimpl
@@ -394,14 +400,28 @@ def gradient_descent(x0, lr, steps):
     x0 = _arr(x0).reshape(-1)
     lr = _float(lr)
     steps = int(steps)
+    # x := x - lr grad f(x) with grad f(x) = 2x is x_{k+1} = (1 - 2 lr) x_k, so the
+    # whole trajectory is one outer product x_k = (1 - 2 lr)^k x0 (within a few
+    # ulp of the step-by-step loop, and more accurate than it).
+    with np.errstate(over="ignore", invalid="ignore"):
+        factors = np.power(1.0 - 2.0 * lr, np.arange(steps + 1, dtype=_F64))
+        traj = np.multiply.outer(factors, x0)
+    if traj.size and not (np.isfinite(traj.min()) and np.isfinite(traj.max())):
+        traj = _gradient_descent_steps(x0, lr, steps)  # diverged to inf: the loop's own inf/nan
+    return traj
+
+
+def _gradient_descent_steps(x0: np.ndarray, lr: float, steps: int) -> np.ndarray:
+    """The literal loop, step by step (inf - inf = nan once a diverging run overflows)."""
     traj = np.empty((steps + 1, x0.shape[0]))
     traj[0] = x0
     g = np.empty(x0.shape)
-    for k in range(steps):
-        x = traj[k]
-        np.multiply(x, 2.0, out=g)  # grad f(x) = 2x
-        g *= lr
-        np.subtract(x, g, out=traj[k + 1])  # x := x - lr grad f(x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps):
+            x = traj[k]
+            np.multiply(x, 2.0, out=g)  # grad f(x) = 2x
+            g *= lr
+            np.subtract(x, g, out=traj[k + 1])  # x := x - lr grad f(x)
     return traj
 
 
@@ -421,9 +441,9 @@ def chain_rule_example(x):
 
 
 def _linear(w: np.ndarray, b: float, X: np.ndarray) -> np.ndarray:
-    out = w.reshape(1, -1) @ X  # (1, n) @ (n, m): a fresh (1, m)
+    out = w.reshape(-1) @ X  # (n,) @ (n, m): a fresh (m,); BLAS gemv, far faster than (1, n) @ X
     out += b
-    return out
+    return out.reshape(1, -1)
 
 
 @hookimpl

@@ -379,6 +379,8 @@ def _agreement_cases():
     for lr, steps in [(0.3, 10), (1.5, 10), (0.05, 40), (0.7, 0), (0.2, 1)]:
         add("gradient_descent", x0=rng.standard_normal(4), lr=lr, steps=steps)
     add("gradient_descent", x0=rng.standard_normal(1), lr=0.1, steps=5)
+    # alpha = 1.5 long enough to overflow: inf, then inf - inf = nan, as the loop gives
+    add("gradient_descent", x0=np.array([1.0, 0.0, -3.0]), lr=1.5, steps=1100)
     for x in rng.standard_normal(3) * 5:
         add("chain_rule_example", x=float(x))
     for n, m in [(3, 6), (1, 1), (4, 0)]:
