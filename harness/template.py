@@ -55,3 +55,23 @@ def stub(name: str) -> str:
 
 def render(filename: str) -> str:
     return HEADER.format(filename=filename) + "".join(stub(n) for n in hookspecs.hook_names())
+
+
+def render_docs() -> str:
+    """``docs/hooks.md``: every hook's documentation, from its hookspec."""
+    parts = ["# The hooks of the contract\n\n",
+             "Generated from `harness/hookspecs.py` by `python -m harness.template > docs/hooks.md`; "
+             "a test keeps it in step. A plugin implements any subset of these functions, each marked "
+             "`@hookimpl` (`from harness import hookimpl`), with the same name and argument names.\n\n",
+             "| hook | what it computes | slide |\n|---|---|---|\n"]
+    for name in hookspecs.hook_names():
+        sig = inspect.signature(getattr(hookspecs, name))
+        parts.append(f"| `{name}{sig}` | {hook_summary(name)} | {hook_slide(name)} |\n")
+    for name in hookspecs.hook_names():
+        sig = inspect.signature(getattr(hookspecs, name))
+        parts.append(f"\n## `{name}{sig}`\n\n```text\n{hook_doc(name)}\n```\n")
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(render_docs(), end="")

@@ -1,0 +1,101 @@
+"""Proof of the speed method: three checks whose figures the README quotes.
+
+    python benchmarks/speed_method.py [--tasks PATTERN] [--out DIR]
+
+1. ``reference`` graded against itself: every task's ratio should be ~1;
+2. the same plugin (``numpy``) timed twice: median ratios agree within 10%;
+3. a copy of ``numpy`` with a 1 ms sleep added to one hook (``relu``): that
+   hook, and only it, is measured slower by about 1 ms per call.
+
+It prints a table per check and a verdict line; it is a benchmark, not a test
+(timings on a shared machine are not asserted in the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from harness.loader import resolve
+from harness.run import run_plugin
+from harness.sandbox import Limits
+from tasks import select_tasks
+
+SLEEPY = textwrap.dedent('''
+    """The numpy plugin with a 1 ms sleep added to relu."""
+    import time
+
+    from harness import hookimpl
+    from plugins import numpy_plugin
+    from plugins.numpy_plugin import *  # noqa: F401,F403 (the other hooks, marked already)
+
+
+    @hookimpl
+    def relu(z):
+        time.sleep(0.001)
+        return numpy_plugin.relu(z)
+''')
+
+
+def speed_table(plugin: str, tasks: list, seed: int) -> pd.DataFrame:
+    result = run_plugin(resolve(plugin), tasks, seed=seed, limits=Limits(), out=None, speed=True)
+    return result.speed_sizes
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default=None, help="task pattern (default: all)")
+    parser.add_argument("--out", type=Path, default=None, help="write the three tables as CSV here")
+    args = parser.parse_args(argv)
+    tasks = select_tasks(args.tasks)
+    pd.set_option("display.width", 200)
+    cols = ["task", "size", "ratio", "ci_low", "ci_high", "mark", "rounds", "note"]
+    ok = True
+
+    self_vs = speed_table("reference", tasks, seed=11)
+    timed = self_vs[self_vs["rounds"] > 0]
+    near = timed["ratio"].between(0.9, 1.1)
+    print("1. reference against itself\n", timed[cols].to_string(index=False))
+    print(f"   {int((timed['mark'] == '~').sum())}/{len(timed)} marked '~'; "
+          f"{int(near.sum())}/{len(timed)} within 10% of 1; median ratio {timed['ratio'].median():.3f}")
+    ok &= bool(near.all())
+
+    first, second = speed_table("numpy", tasks, seed=12), speed_table("numpy", tasks, seed=12)
+    both = first.merge(second, on=["task", "size"], suffixes=("_1", "_2"))
+    both = both[(both["rounds_1"] > 0) & (both["rounds_2"] > 0)]
+    both["change"] = both["ratio_2"] / both["ratio_1"] - 1
+    print("2. numpy timed twice\n", both[["task", "size", "ratio_1", "ratio_2", "change"]].to_string(index=False))
+    agree = both["change"].abs() <= 0.10
+    print(f"   {int(agree.sum())}/{len(both)} task sizes agree within 10%; "
+          f"largest change {both['change'].abs().max():.1%}")
+    ok &= bool(agree.all())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sleepy = Path(tmp) / "sleepy_numpy.py"
+        sleepy.write_text(SLEEPY)
+        slow = speed_table(str(sleepy), tasks, seed=12)
+    both = first.merge(slow, on=["task", "size"], suffixes=("", "_sleepy"))
+    both["added_ms"] = (both["plugin_s_sleepy"] - both["plugin_s"]) * 1e3
+    print("3. numpy with a 1 ms sleep in relu\n",
+          both[["task", "size", "ratio", "ratio_sleepy", "added_ms", "note_sleepy"]].to_string(index=False))
+    relu = both[both["task"] == "relu"]
+    others = both[(both["task"] != "relu") & both["added_ms"].notna()]
+    print(f"   relu: +{relu['added_ms'].min():.2f} to +{relu['added_ms'].max():.2f} ms per call; "
+          f"other tasks: largest change {others['added_ms'].abs().max():.3f} ms per call")
+    ok &= bool(relu["added_ms"].between(0.9, 1.5).all()) and bool((others["added_ms"].abs() < 0.3).all())
+
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        self_vs.to_csv(args.out / "reference_vs_reference.csv", index=False)
+        both.to_csv(args.out / "sleep_1ms.csv", index=False)
+    print("method holds" if ok else "method check FAILED (see the tables above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
