@@ -102,7 +102,7 @@ def run(plugin_name: str, pattern: str | None, out: Path, seed: int | None, no_s
     tasks = _select(pattern)
     seed = secrets.randbelow(2**31) if seed is None else seed
     limits = _limits(case_timeout, cpu_limit, memory_limit, output_limit)
-    click.echo(f"grading {spec.label} ({spec.kind}) on {len(tasks)} tasks, seed {seed}", err=True)
+    click.echo(f"grading {spec.label} ({spec.kind}) on {len(tasks)} tasks, seed {seed}")
     try:
         result = run_plugin(spec, tasks, seed=seed, limits=limits, out=out, speed=not no_speed)
     except LoadFailed as exc:
