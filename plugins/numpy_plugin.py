@@ -510,36 +510,49 @@ def perceptron_train(X, Y, W0, b0, lr, epochs, threshold):
     lr, T, epochs = _float(lr), _float(threshold), int(epochs)
     m = X.shape[1]
     errors = np.zeros(epochs)
-    # Online in column order, but vectorised over the runs of samples that are
-    # classified right (they change nothing): predict a block of the next
-    # samples with the current (W, b), jump to the first wrong one, update
-    # there and go on after it. The block doubles while the samples are right
-    # and shrinks after an update, down to a lean one-sample step while
-    # mistakes are dense; a converged epoch costs a few matmuls.
+    # Online, samples in column order. While mistakes are frequent, one lean
+    # step per sample (contiguous rows of X^T, preallocated buffers). After a
+    # run of right samples (which change nothing), switch to blocks: predict
+    # the next samples at once with the current (W, b), jump to the first
+    # wrong one, update there; the block doubles while all are right, so a
+    # converged epoch costs a few matmuls.
+    XT = np.ascontiguousarray(X.T)
+    YT = np.ascontiguousarray(Y.T)
     bv = b[:, 0]  # a view: updating bv updates b
     z = np.empty(bv.shape)
     err = np.empty(bv.shape)
-    block = 1
+    dot, greater, subtract, count, outer = (
+        np.dot,
+        np.greater,
+        np.subtract,
+        np.count_nonzero,
+        np.multiply.outer,
+    )
+    run_to_block = 8  # right samples in a row before trying blocks
     for e in range(epochs):
         wrong = 0
         j = 0
+        run = 0
+        block = 0  # 0: lean per-sample steps
         while j < m:
-            if block == 1:
-                x = X[:, j]
-                np.dot(W, x, out=z)
+            if not block:
+                x = XT[j]
+                dot(W, x, out=z)
                 z += bv
-                np.greater(z, T, out=err)  # y_hat, strict z > T
-                np.subtract(Y[:, j], err, out=err)  # y - y_hat
-                n_wrong = np.count_nonzero(err)
+                greater(z, T, out=err)  # y_hat, strict z > T
+                subtract(YT[j], err, out=err)  # y - y_hat
+                n_wrong = count(err)
                 j += 1
                 if not n_wrong:
-                    block = 2
+                    run += 1
+                    if run >= run_to_block:
+                        block = 2 * run_to_block
                     continue
             else:
                 hi = min(j + block, m)
                 Z = W @ X[:, j:hi]
                 Z += b
-                Y_hat = np.greater(Z, T, out=Z)
+                Y_hat = greater(Z, T, out=Z)
                 miss = np.not_equal(Y_hat, Y[:, j:hi]).any(axis=0)
                 first = int(miss.argmax())
                 if not miss[first]:  # the whole block is right
@@ -547,14 +560,15 @@ def perceptron_train(X, Y, W0, b0, lr, epochs, threshold):
                     block = min(2 * block, 1 << 14)
                     continue
                 col = j + first
-                x = X[:, col]
-                np.subtract(Y[:, col], Y_hat[:, first], out=err)  # y - y_hat
-                n_wrong = np.count_nonzero(err)
+                x = XT[col]
+                subtract(YT[col], Y_hat[:, first], out=err)  # y - y_hat
+                n_wrong = count(err)
                 j = col + 1
-                block = max(first, 1)
+                block = 0
+            run = 0
             wrong += n_wrong  # counted before the update
             err *= lr
-            W += np.multiply.outer(err, x)
+            W += outer(err, x)
             bv += err
         errors[e] = wrong
     return W, b, errors
