@@ -472,6 +472,7 @@ def _agreement_cases():
         (3, 4, 30, True),
         (2, 3, 25, False),
         (2, 2, 0, False),
+        (2, 3, 300, True),  # long runs of right samples: the numpy plugin's block path
     ]:
         X = rng.standard_normal((n, m))
         Y = (
