@@ -139,11 +139,12 @@ def _sources_digest() -> str:
 
 def _drop_stale_kernels(directory: Path | None) -> None:
     """Remove cached kernels compiled from other sources than the current ones."""
-    if directory is None or not directory.is_dir():
+    if directory is None:
         return
     stamp = directory / _STAMP_NAME
     digest = _sources_digest()
     try:
+        directory.mkdir(parents=True, exist_ok=True)  # a fresh cache gets its stamp too
         if stamp.exists() and stamp.read_text().strip() == digest:
             return
         for f in directory.iterdir():
