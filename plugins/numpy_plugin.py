@@ -168,10 +168,12 @@ def _sign_of_difference(a: np.ndarray, b, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _logistic_loss_into(y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _logistic_loss_into(
+    y_hat: np.ndarray, y: np.ndarray, out: np.ndarray, tmp: np.ndarray
+) -> np.ndarray:
     # -(y log y_hat + (1 - y) log(1 - y_hat)); (1 - y) log(1 - y_hat) is formed
     # as b - y b so that y = 1 gives exactly 0 (no cancellation against log y_hat).
-    b = np.negative(y_hat, out=_empty(y_hat, y))
+    b = np.negative(y_hat, out=tmp)
     np.log1p(b, out=b)  # b = log(1 - y_hat)
     np.multiply(b, y, out=out)  # y b
     np.subtract(out, b, out=b)  # y b - b = -(1 - y) log(1 - y_hat)
@@ -180,13 +182,85 @@ def _logistic_loss_into(y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np
     return np.subtract(b, out, out=out)
 
 
-def _logistic_loss_grad_into(y_hat: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _logistic_loss_grad_into(
+    y_hat: np.ndarray, y: np.ndarray, out: np.ndarray, tmp: np.ndarray
+) -> np.ndarray:
     # -y / y_hat + (1 - y) / (1 - y_hat) = (y_hat - y) / (y_hat (1 - y_hat)):
     # one division, and no cancellation when y_hat is close to y.
     np.subtract(y_hat, y, out=out)
-    den = np.subtract(1.0, y_hat, out=_empty(y_hat, y))
+    den = np.subtract(1.0, y_hat, out=tmp)
     den *= y_hat
     return np.divide(out, den, out=out)
+
+
+def _huber_into(
+    y_hat: np.ndarray, y: np.ndarray, delta: float, out: np.ndarray, tmp: np.ndarray
+) -> np.ndarray:
+    a = np.subtract(y, y_hat, out=out)
+    np.abs(a, out=a)
+    g = np.minimum(a, delta, out=tmp)
+    # L = g a - g^2 / 2 with g = min(a, delta) is 1/2 a^2 when a <= delta and
+    # delta a - 1/2 delta^2 otherwise
+    a *= g
+    np.square(g, out=g)
+    g *= 0.5
+    return np.subtract(a, g, out=a)
+
+
+# Elementwise work with temporaries runs over blocks of _BLOCK elements: the
+# temporaries then stay in cache, instead of being fresh multi-megabyte arrays
+# that are slower to touch than to compute.
+_BLOCK = 1 << 14
+
+
+def _flat_pair(y_hat: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if y_hat.shape != y.shape:
+        y_hat, y = np.broadcast_arrays(y_hat, y)
+    return y_hat.reshape(-1), y.reshape(-1)
+
+
+def _blocked(kernel, y_hat: np.ndarray, y: np.ndarray, *args) -> np.ndarray:
+    """out = kernel(y_hat, y, *args, out, tmp), block by block; out is a fresh array."""
+    out = _empty(y_hat, y)
+    f_out = out.reshape(-1)  # a view: out is fresh and contiguous
+    a, b = _flat_pair(y_hat, y)
+    n = f_out.shape[0]
+    if n <= _BLOCK:
+        kernel(a, b, *args, f_out, np.empty(n))
+        return out
+    tmp = np.empty(_BLOCK)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        kernel(a[start:stop], b[start:stop], *args, f_out[start:stop], tmp[: stop - start])
+    return out
+
+
+def _blocked_sum(kernel, y_hat: np.ndarray, y: np.ndarray, *args) -> float:
+    """The sum over all elements of kernel(y_hat, y, *args, buf, tmp), block by block."""
+    a, b = _flat_pair(y_hat, y)
+    n = a.shape[0]
+    if n <= _BLOCK:
+        return kernel(a, b, *args, np.empty(n), np.empty(n))
+    buf, tmp = np.empty(_BLOCK), np.empty(_BLOCK)
+    total = 0.0
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        total += kernel(
+            a[start:stop], b[start:stop], *args, buf[: stop - start], tmp[: stop - start]
+        )
+    return total
+
+
+def _huber_sum(y_hat, y, delta, buf, tmp) -> float:
+    a = np.subtract(y_hat, y, out=buf)
+    np.abs(a, out=a)
+    g = np.minimum(a, delta, out=tmp)
+    # sum of g (a - g / 2) with g = min(a, delta): both branches at once
+    return float(np.dot(g, a)) - 0.5 * float(np.dot(g, g))
+
+
+def _logistic_sum(y_hat, y, buf, tmp) -> float:
+    return float(_logistic_loss_into(y_hat, y, buf, tmp).sum())
 
 
 def _logistic_cost_from_z(z: np.ndarray, y: np.ndarray) -> float:
@@ -213,20 +287,16 @@ def _n_samples(a: np.ndarray) -> int:
 def _cost(y_hat: np.ndarray, y: np.ndarray, loss: str, delta: float) -> float:
     """J = (1/m) sum of L over all elements; ``y_hat``, ``y`` already 2-D."""
     m = _n_samples(y_hat)
-    if loss == "l2":
+    if loss == "l2":  # one temporary: a single pass each, no blocks needed
         d = np.subtract(y_hat, y, out=_empty(y_hat, y))
         total = float(np.vdot(d, d))
     elif loss == "l1":
         d = np.subtract(y_hat, y, out=_empty(y_hat, y))
         total = float(np.abs(d, out=d).sum())
     elif loss == "huber":
-        d = np.subtract(y_hat, y, out=_empty(y_hat, y))
-        np.abs(d, out=d)
-        g = np.minimum(d, delta)
-        # sum of g (a - g / 2) with a = |d|, g = min(a, delta): the two branches at once
-        total = float(np.vdot(g, d)) - 0.5 * float(np.vdot(g, g))
+        total = _blocked_sum(_huber_sum, y_hat, y, delta)
     elif loss == "logistic":
-        total = float(_logistic_loss_into(y_hat, y, _empty(y_hat, y)).sum())
+        total = _blocked_sum(_logistic_sum, y_hat, y)
     else:
         _check_loss(loss)
         raise AssertionError  # pragma: no cover
@@ -240,8 +310,8 @@ def _cost_and_grad(
     m = _n_samples(y_hat)
     inv_m = 1.0 / m if m else float("nan")
     if loss == "logistic":
-        J = float(_logistic_loss_into(y_hat, y, _empty(y_hat, y)).sum()) * inv_m
-        G = _logistic_loss_grad_into(y_hat, y, _empty(y_hat, y))
+        J = _blocked_sum(_logistic_sum, y_hat, y) * inv_m
+        G = _blocked(_logistic_loss_grad_into, y_hat, y)
         G *= inv_m
         return J, G
     d = np.subtract(y_hat, y, out=_empty(y_hat, y))
@@ -354,16 +424,7 @@ def l2_loss_grad(y_hat, y):
 
 @hookimpl
 def huber_loss(y_hat, y, delta):
-    y_hat, y = _arr(y_hat), _arr(y)
-    delta = _float(delta)
-    a = np.subtract(y, y_hat, out=_empty(y_hat, y))
-    np.abs(a, out=a)
-    g = np.minimum(a, delta, out=np.empty(a.shape))
-    # L = g a - g^2 / 2 is 1/2 a^2 when a <= delta and delta a - 1/2 delta^2 otherwise
-    a *= g
-    np.square(g, out=g)
-    g *= 0.5
-    return np.subtract(a, g, out=a)
+    return _blocked(_huber_into, _arr(y_hat), _arr(y), _float(delta))
 
 
 @hookimpl
@@ -376,14 +437,12 @@ def huber_loss_grad(y_hat, y, delta):
 
 @hookimpl
 def logistic_loss(y_hat, y):
-    y_hat, y = _arr(y_hat), _arr(y)
-    return _logistic_loss_into(y_hat, y, _empty(y_hat, y))
+    return _blocked(_logistic_loss_into, _arr(y_hat), _arr(y))
 
 
 @hookimpl
 def logistic_loss_grad(y_hat, y):
-    y_hat, y = _arr(y_hat), _arr(y)
-    return _logistic_loss_grad_into(y_hat, y, _empty(y_hat, y))
+    return _blocked(_logistic_loss_grad_into, _arr(y_hat), _arr(y))
 
 
 @hookimpl
@@ -403,12 +462,13 @@ def gradient_descent(x0, lr, steps):
     # x := x - lr grad f(x) with grad f(x) = 2x is x_{k+1} = (1 - 2 lr) x_k, so the
     # whole trajectory is one outer product x_k = (1 - 2 lr)^k x0 (within a few
     # ulp of the step-by-step loop, and more accurate than it).
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore"):
         factors = np.power(1.0 - 2.0 * lr, np.arange(steps + 1, dtype=_F64))
-        traj = np.multiply.outer(factors, x0)
-    if traj.size and not (np.isfinite(traj.min()) and np.isfinite(traj.max())):
-        traj = _gradient_descent_steps(x0, lr, steps)  # diverged to inf: the loop's own inf/nan
-    return traj
+    # |factors| is monotonic, so max |x_k| <= max(1, |factors[-1]|) max |x0|; when
+    # that bound is not finite (divergence, or an inf/nan in x0), take the loop.
+    if x0.size and not np.isfinite(max(1.0, abs(factors[-1])) * float(np.abs(x0).max())):
+        return _gradient_descent_steps(x0, lr, steps)  # the loop's own inf / nan
+    return np.multiply.outer(factors, x0)
 
 
 def _gradient_descent_steps(x0: np.ndarray, lr: float, steps: int) -> np.ndarray:

@@ -376,6 +376,17 @@ def _agreement_cases():
             add("cost", y_hat=y_hat, y=y, loss=loss, delta=None)
         add("cost", y_hat=y_hat, y=y, loss="huber", delta=0.7)
         add("cost", y_hat=p, y=y01, loss="logistic", delta=None)
+    # more elements than one block of the numpy plugin's blocked kernels (2^14)
+    shape = (201, 203)
+    y_hat, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    p, y01 = rng.uniform(0.01, 0.99, shape), (rng.random(shape) < 0.5).astype(float)
+    add("huber_loss", y_hat=y_hat, y=y, delta=0.6)
+    add("l1_loss_grad", y_hat=y_hat, y=np.where(rng.random(shape) < 0.1, y_hat, y))
+    add("logistic_loss", y_hat=p, y=y01)
+    add("logistic_loss_grad", y_hat=p, y=y01)
+    for loss in LOSSES:
+        args = (p, y01) if loss == "logistic" else (y_hat, y)
+        add("cost", y_hat=args[0], y=args[1], loss=loss, delta=0.6, tol={"atol": 1e-12})
     for lr, steps in [(0.3, 10), (1.5, 10), (0.05, 40), (0.7, 0), (0.2, 1)]:
         add("gradient_descent", x0=rng.standard_normal(4), lr=lr, steps=steps)
     add("gradient_descent", x0=rng.standard_normal(1), lr=0.1, steps=5)
