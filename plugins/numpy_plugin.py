@@ -15,7 +15,13 @@ It is written to be benchmarked against the Numba reference, so it
   sigmoid unit is computed from ``z`` (``log1p(e^-|z|) + max(z, 0) - y z``);
 * allocates few temporaries: every result is one fresh array that the
   remaining passes update in place through ``out=`` (a fresh multi-megabyte
-  array costs about as much as a pass over it);
+  array costs about as much as a pass over it); the losses that need a second
+  buffer (Huber, logistic) run in cache-sized blocks with one small scratch
+  buffer; ``w^T X`` is a gemv; ``sign`` avoids the slow ``np.sign`` loop;
+* shortcuts where the maths allows: the gradient-descent trajectory on
+  ``f(p) = sum p^2`` is ``(1 - 2 lr)^k x0`` in one outer product; Rosenblatt's
+  online rule skips runs of right samples with one block matmul; back-prop
+  never computes the unused gradient of the input ``X``;
 * keeps the per-call overhead small for tiny inputs (no ``np.where``, no
   boolean-mask assignment, one ``errstate`` only where an overflow is expected).
 
