@@ -7,13 +7,20 @@ with ``summary.json`` written last: a directory with a ``summary.json`` is a
 finished submission, and a later run skips it unless ``--regrade``.
 
 Parallelism (local executor): correctness of several submissions runs at once
-in a pool of threads (each grading spends its time waiting for its worker
-process, so threads are enough and share the task list). Speed is measured
-afterwards, one submission after another, so no two timings ever share the
-machine's cores with each other or with correctness runs. A submission is
-stored as soon as it is finished: after correctness with ``--no-speed``, after
-its speed measurement otherwise (a run killed during the speed phase grades
-the unfinished submissions' correctness again when resumed).
+in a pool of grading processes (``-j``; started by a fork server). Each grading
+process runs :func:`grade_local` for one submission after another; the plugin
+code itself runs in that grading's sandboxed worker, so a grading process only
+sends cases and judges answers. Processes rather than threads: building cases,
+judging and rendering reports is pure Python that would share one GIL, and
+starting sandboxed workers (``preexec_fn``) is not thread-safe. With ``-j 1``
+(or a single submission) everything runs in this process.
+
+Speed is measured afterwards, in this process, one submission after another,
+so no two timings ever share the machine's cores with each other or with
+correctness runs. A submission is stored as soon as it is finished: after
+correctness with ``--no-speed`` (by its grading process), after its speed
+measurement otherwise (a run killed during the speed phase grades the
+unfinished submissions' correctness again when resumed).
 
 Dask executor: every submission is graded entirely (correctness, then speed
 against that machine's own reference) by one call of :func:`grade_remote` on a
@@ -25,7 +32,10 @@ named after the host.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import multiprocessing as mp
+import resource
 import secrets
 import socket
 import sys
@@ -33,7 +43,8 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +100,7 @@ class Graded:
     error: str = ""
     extra_notes: list[str] = field(default_factory=list)
     detail: str = ""  # one line for the progress display
+    peak_mib: float = 0.0  # peak memory of the process that graded it
 
 
 # ------------------------------------------------------------------ the out directory
@@ -129,6 +141,26 @@ def prepare_out(out: Path, seed: int | None, pattern: str | None, regrade: bool)
         seed = int(state["seed"]) if "seed" in state else secrets.randbelow(2**31)
     atomic_write(state_path, dump_json({"seed": seed, "tasks": pattern, "harness_version": __version__}))
     return seed
+
+
+def record_stats(out: Path, graded: int, skipped: int, wall_s: float,
+                 grading_peak_mib: float = 0.0) -> dict[str, float]:
+    """Add this run's wall time, rate and peak memory to ``out/batch.json``.
+
+    ``maxrss_mib`` is the main process's peak (getrusage RUSAGE_SELF);
+    ``grading_maxrss_mib`` the largest peak of a grading process of the pool.
+    """
+    stats = {"graded": graded, "skipped": skipped, "wall_s": round(wall_s, 2),
+             "per_minute": round(60.0 * graded / wall_s, 2) if wall_s > 0 else 0.0,
+             "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+             "grading_maxrss_mib": round(grading_peak_mib, 1)}
+    state_path = out / STATE_FILE
+    try:
+        state = json.loads(state_path.read_text())
+    except (OSError, ValueError):
+        state = {}
+    atomic_write(state_path, dump_json({**state, "last_run": stats}))
+    return stats
 
 
 def store(directory: Path, contents: dict[str, str | bytes]) -> None:
@@ -294,41 +326,39 @@ def _detail(graded: Graded) -> str:
 # ------------------------------------------------------------------ executors
 
 
-def run_batch(subs: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> tuple[int, int]:
-    """Grade the submissions of ``subs`` not done yet. Returns (graded now, skipped)."""
+def run_batch(subs: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> tuple[int, int, float]:
+    """Grade the submissions of ``subs`` not done yet.
+
+    Returns (graded now, skipped, peak memory of a grading process in MiB; 0 with Dask).
+    """
     todo = [s for s in subs if cfg.regrade or not is_done(cfg.out, s.id)]
+    peak = 0.0
     if todo:
         if cfg.executor == "dask":
             _run_dask(todo, cfg, tasks)
         else:
-            _run_local(todo, cfg, tasks)
-    return len(todo), len(subs) - len(todo)
+            peak = _run_local(todo, cfg, tasks)
+    return len(todo), len(subs) - len(todo), peak
 
 
 def _store(cfg: BatchConfig, graded: Graded, tasks: list[Task]) -> None:
     store(submission_dir(cfg.out, graded.sub_id), render(graded, tasks))
 
 
-def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> None:
+def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> float:
     with tempfile.TemporaryDirectory(prefix="harness-batch-") as tmp:
+        job = functools.partial(grade_local, pattern=cfg.pattern, seed=cfg.seed, limits=cfg.limits,
+                                out=cfg.out, tmp=Path(tmp), speed=cfg.speed)
 
-        def correctness(sub: Submission) -> Graded:
-            try:
-                path = materialize(sub, Path(tmp) / sub.id)
-            except SubmissionError as exc:
-                graded = failed(sub, cfg.seed, NOT_LOADED, str(exc))
-            except OSError as exc:
-                graded = failed(sub, cfg.seed, NOT_LOADED, f"cannot read the submission: {exc}")
-            else:
-                graded = grade_correctness(sub.id, _source(sub), path, tasks, cfg.seed, cfg.limits)
+        def on_error(sub: Submission, message: str) -> Graded:
+            graded = failed(sub, cfg.seed, HARNESS_ERROR, f"grading process failed: {message}")
+            _store(cfg, graded, tasks)
             graded.detail = _detail(graded)
-            if not cfg.speed or graded.status != GRADED:
-                _store(cfg, graded, tasks)
-                graded.result = None  # stored: keep memory flat
             return graded
 
-        pending = _parallel(todo, correctness, cfg.jobs,
-                            Progress(len(todo), "correctness" if cfg.speed else "grading"))
+        pending = _parallel(todo, job, cfg.jobs,
+                            Progress(len(todo), "correctness" if cfg.speed else "grading"), on_error)
+        peak = max(g.peak_mib for g in pending)
         pending = [g for g in pending if g.result is not None]
         progress = Progress(len(pending), "speed")
         try:
@@ -339,21 +369,77 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> N
                 progress.advance(graded.sub_id, detail)
         finally:
             progress.close()
+    return peak
+
+
+@functools.lru_cache(maxsize=4)
+def _tasks_for(pattern: str | None) -> list[Task]:
+    from tasks import select_tasks
+
+    return select_tasks(pattern)
+
+
+def grade_local(sub: Submission, *, pattern: str | None, seed: int, limits: Limits, out: Path,
+                tmp: Path, speed: bool) -> Graded:
+    """Correctness of one submission, in a grading process of the pool.
+
+    Stores the reports at once unless speed is still to be measured (then the
+    result goes back to the main process, which times submissions one by one).
+    """
+    tasks = _tasks_for(pattern)
+    try:
+        path = materialize(sub, tmp / sub.id)
+    except SubmissionError as exc:
+        graded = failed(sub, seed, NOT_LOADED, str(exc))
+    except OSError as exc:
+        graded = failed(sub, seed, NOT_LOADED, f"cannot read the submission: {exc}")
+    else:
+        graded = grade_correctness(sub.id, _source(sub), path, tasks, seed, limits)
+    graded.detail = _detail(graded)
+    graded.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if not speed or graded.status != GRADED:
+        store(submission_dir(out, graded.sub_id), render(graded, tasks))
+        graded.result = None  # stored: nothing to send back
+    return graded
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """Grading processes started by a fork server (spawn where there is none)."""
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["harness.batch", "tasks"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=25)
 
 
 def _parallel(todo: list[Submission], fn: Callable[[Submission], Graded], jobs: int,
-              progress: Progress) -> list[Graded]:
-    """``fn`` over ``todo`` in ``jobs`` threads; on an interrupt, nothing new is started."""
+              progress: Progress, on_error: Callable[[Submission, str], Graded]) -> list[Graded]:
+    """``fn`` over ``todo`` in ``jobs`` grading processes (inline for one job or submission)."""
     out: list[Graded] = []
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    futures: set[Future[Graded]] = {pool.submit(fn, s) for s in todo}
-    try:
-        while futures:
-            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                graded = fut.result()
+    if jobs == 1 or len(todo) == 1:
+        try:
+            for sub in todo:
+                graded = fn(sub)
                 out.append(graded)
-                progress.advance(graded.sub_id, graded.detail or _detail(graded))
+                progress.advance(graded.sub_id, graded.detail)
+        finally:
+            progress.close()
+        return out
+    pool = _pool(min(jobs, len(todo)))
+    futures: dict[Future[Graded], Submission] = {pool.submit(fn, s): s for s in todo}
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                try:
+                    graded = fut.result()
+                except BrokenProcessPool:
+                    raise  # a grading process was killed: the run stops, a rerun resumes
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that did not pickle
+                    graded = on_error(futures[fut], f"{type(exc).__name__}: {exc}")
+                out.append(graded)
+                progress.advance(graded.sub_id, graded.detail)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -44,10 +45,11 @@ def grade(submissions: tuple[Path, ...], out: Path, jobs: int | None, pattern: s
     --regrade. Then OUT/grades.csv and OUT/leaderboard.{csv,md,html} are written.
     Exit status 0 when every case of every submission passed, else 1.
     """
-    from harness.batch import BatchConfig, BatchUsageError, prepare_out, run_batch
+    from harness.batch import BatchConfig, BatchUsageError, prepare_out, record_stats, run_batch
     from harness.collect import write_outputs
     from harness.submissions import find_submissions
 
+    t0 = time.monotonic()
     if executor == "dask" and not scheduler:
         raise UsageError("--executor dask needs --scheduler ADDRESS")
     if scheduler and executor != "dask":
@@ -68,13 +70,18 @@ def grade(submissions: tuple[Path, ...], out: Path, jobs: int | None, pattern: s
     click.echo(f"grading {len(subs)} submissions on {len(tasks)} tasks, seed {seed}, "
                f"{'dask ' + scheduler if scheduler else f'{cfg.jobs} at once'}", err=True)
     try:
-        done, skipped = run_batch(subs, cfg, tasks)
+        done, skipped, grading_peak = run_batch(subs, cfg, tasks)
     except BatchUsageError as exc:
         raise UsageError(str(exc)) from None
     if skipped:
         click.echo(f"skipped {skipped} already graded (use --regrade to grade them again)", err=True)
     status = write_outputs(out, subs, tasks, pseudonyms=pseudonyms)
-    click.echo(f"wrote {out / 'grades.csv'} and {out / 'leaderboard.html'}", err=True)
+    stats = record_stats(out, done, skipped, time.monotonic() - t0, grading_peak)
+    peaks = f"peak memory: harness {stats['maxrss_mib']:.0f} MiB"
+    if grading_peak:
+        peaks += f", largest grading process {grading_peak:.0f} MiB"
+    click.echo(f"graded {done} in {stats['wall_s']:.1f} s ({stats['per_minute']:.1f} per minute), "
+               f"{peaks}; wrote {out / 'grades.csv'} and {out / 'leaderboard.html'}", err=True)
     return EXIT_OK if status == 0 else EXIT_FAILED
 
 
