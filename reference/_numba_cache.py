@@ -107,6 +107,9 @@ def _choose() -> tuple[str, Path | None]:
 
 #: how the cache directory was chosen: "env", "in-tree", "fallback" or "disabled"
 MODE, _BASE = _choose()
+#: the directory numba was told to use (``NUMBA_CACHE_DIR``), or ``reference/__pycache__``
+#: in "in-tree" mode; None when disabled. A sandboxed worker must be allowed to write here.
+CACHE_BASE: Path | None = _BASE
 
 import numba  # noqa: E402  (only now: numba reads NUMBA_CACHE_DIR at import)
 from numba.core.caching import _CacheLocator  # noqa: E402
