@@ -250,12 +250,13 @@ def chart_svg(board: pd.DataFrame, width: int = 720) -> str:
         pct = _num(row.percent)
         pct = 0.0 if math.isnan(pct) else max(0.0, min(100.0, pct))
         colour = "#c0392b" if row.status != "graded" else ("#2e8b57" if pct >= 99.995 else "#4a7fb5")
-        name = html.escape(f"{row.rank}. {row.submission}")
+        label = f"{row.rank}. {row.submission}"
+        name = html.escape(label if len(label) <= 28 else label[:27] + "…")
         speed = "" if pd.isna(row.speed_geomean) else f", {row.speed_geomean:.3g}x"
         parts.append(
             f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{name}</text>'
             f'<rect x="{left}" y="{y}" width="{pct * scale:.1f}" height="{bar_h}" fill="{colour}">'
-            f'<title>{name}: {_fmt(pct, 1)}%{html.escape(speed)}</title></rect>'
+            f'<title>{html.escape(label)}: {_fmt(pct, 1)}%{html.escape(speed)}</title></rect>'
             f'<text x="{left + pct * scale + 4:.1f}" y="{y + 13}">{_fmt(pct, 1)}%'
             f'{html.escape(speed)}</text>')
     parts.append("</svg>")
