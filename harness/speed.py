@@ -107,12 +107,13 @@ class TimedWorker:
 
     def calibrate(self, single: float, target: float) -> tuple[int, float]:
         """Calls per block so a block lasts about ``target`` seconds, and that block's time."""
-        number = max(1, math.ceil(target / max(single, 1e-9)))
+        number = max(1, min(math.ceil(target / max(single, 1e-9)), 100_000))
         for _ in range(6):
             t = self.per_call(number, max(10 * target, 5.0)) * number
             if t >= target * 0.8:
                 break
-            number = max(number + 1, math.ceil(number * target * 1.2 / max(t, 1e-9)))
+            grow = target * 1.2 / t if t > 0 else 10.0  # noise can make a tiny block look free
+            number = max(number + 1, math.ceil(number * min(grow, 10.0)))
         return number, t
 
 
