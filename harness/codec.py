@@ -10,6 +10,7 @@ neither run code nor exhaust the reader's memory.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import zipfile
@@ -21,6 +22,7 @@ import numpy as np
 from harness.model import Invalid
 
 META = "__meta__"
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
 class TooLarge(Exception):
@@ -76,11 +78,13 @@ def write(path: Path, value: Any) -> None:
 def read(path: Path, max_bytes: int | None = None) -> Any:
     """Read a value tree written by :func:`write`; arrays come back as plain ndarrays.
 
-    The file is opened without following a symbolic link and must be a
-    regular file no larger than ``max_bytes``, packed and unpacked.
+    The file is opened without following a symbolic link and without waiting
+    (a FIFO), and must be a regular file no larger than ``max_bytes``, packed
+    and unpacked; every array header is read before any array is, and the
+    arrays must fit in ``max_bytes`` also once turned into float64.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         raise Malformed(f"cannot open {path.name}: {exc.strerror}") from exc
     with os.fdopen(fd, "rb") as f:
@@ -91,14 +95,16 @@ def read(path: Path, max_bytes: int | None = None) -> Any:
             raise TooLarge(f"{st.st_size} bytes")
         try:
             with zipfile.ZipFile(f) as zf:
-                unpacked = sum(info.file_size for info in zf.infolist())
-            if max_bytes is not None and unpacked > max_bytes:
-                raise TooLarge(f"{unpacked} bytes unpacked")
+                _check_members(zf, max_bytes)
             f.seek(0)
             with np.load(f, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise Malformed(str(exc)) from exc
+        except TooLarge:
+            raise
+        except MemoryError as exc:
+            raise TooLarge("cannot be held in memory") from exc
+        except Exception as exc:  # zipfile, zlib, lzma, numpy: whatever a crafted file makes them raise
+            raise Malformed(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
     if META not in arrays:
         raise Malformed("no __meta__ entry")
     try:
@@ -106,6 +112,33 @@ def read(path: Path, max_bytes: int | None = None) -> Any:
         return _decode(tree, arrays)
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise Malformed(str(exc)) from exc
+
+
+def _check_members(zf: zipfile.ZipFile, max_bytes: int | None) -> None:
+    """Sizes declared by the archive and by each array's header, before anything is unpacked.
+
+    An ``.npy`` header names its array's shape; NumPy allocates that much
+    before it reads the data, so a header must not promise more than its
+    member holds. Raises TooLarge or Malformed.
+    """
+    infos = zf.infolist()
+    unpacked = sum(info.file_size for info in infos)
+    if max_bytes is not None and unpacked > max_bytes:
+        raise TooLarge(f"{unpacked} bytes unpacked")
+    as_float = 0
+    for info in infos:
+        with zf.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version not in _HEADER_READERS:
+                raise Malformed(f"{info.filename}: .npy version {version} is not used here")
+            shape, _, dtype = _HEADER_READERS[version](member)
+        count = math.prod(shape)
+        if dtype.hasobject or count * dtype.itemsize > info.file_size:
+            raise Malformed(f"{info.filename}: its header does not match its data")
+        if info.filename != META + ".npy":
+            as_float += count * 8
+    if max_bytes is not None and as_float > max_bytes:
+        raise TooLarge(f"{as_float} bytes as float64")
 
 
 def as_float64(value: Any) -> Any:
