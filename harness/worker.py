@@ -178,13 +178,13 @@ def main(argv: list[str]) -> int:
         pm = make_manager(module)
     except ModuleNotFoundError as exc:
         kind = "not_found" if exc.name and spec.target.split(":")[0].startswith(exc.name) else "import"
-        _send(fd_out, {"type": "load_error", "kind": kind, **_error(exc)})
+        _send(fd_out, {**_error(exc), "type": "load_error", "kind": kind})
         return 0
     except PluginError as exc:
         _send(fd_out, {"type": "load_error", "kind": "invalid", "message": str(exc)})
         return 0
     except BaseException as exc:  # the plugin's own import-time failure, exits included
-        _send(fd_out, {"type": "load_error", "kind": "import", **_error(exc)})
+        _send(fd_out, {**_error(exc), "type": "load_error", "kind": "import"})
         return 0
     worker = Worker(pm, scratch)
     _send(fd_out, {"type": "hello", "hooks": sorted(worker.functions), "notes": notes,
