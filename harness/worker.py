@@ -17,9 +17,11 @@ and writes their outputs to ``out/out-ID.npz``; ``{"id", "op": "stage",
 from __future__ import annotations
 
 import copy
+import errno
 import gc
 import json
 import os
+import resource
 import sys
 import time
 import traceback
@@ -72,8 +74,14 @@ def to_plain_pairs(value: Any) -> Any:
 
 
 def to_array(value: Any) -> Any:
+    """A plain float64 copy of ``value``, or Invalid: real numbers only (no str, complex, object)."""
     try:
-        arr = np.array(value, dtype=np.float64, copy=True, subok=False)
+        src = np.asarray(value)
+        if src.dtype.kind not in "biuf":
+            return Invalid(f"{type(value).__name__} of dtype {src.dtype} is not an array of real numbers")
+        arr = np.array(src, dtype=np.float64, copy=True, subok=False)
+    except MemoryError as exc:
+        return Invalid(f"output too large: {str(exc)[:200]}")
     except Exception as exc:  # anything a hostile object raises
         return Invalid(f"cannot convert {type(value).__name__} to float64: {str(exc)[:200]}")
     return arr
@@ -110,13 +118,16 @@ class Worker:
             except BaseException as exc:  # sys.exit() and KeyboardInterrupt too
                 return _error(exc), None
             seconds = time.perf_counter() - t0
-        meta = {
-            "status": "ok",
-            "seconds": seconds,
-            "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
-            "mutated": [k for k in kwargs if _changed(pristine[k], kwargs[k])],
-        }
-        return meta, to_plain(result, hookspecs.OUTPUTS.get(hook, ()))
+        try:  # the return value and the warnings are the plugin's objects: they may raise
+            meta = {
+                "status": "ok",
+                "seconds": seconds,
+                "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
+                "mutated": [k for k in kwargs if _changed(pristine[k], kwargs[k])],
+            }
+            return meta, to_plain(result, hookspecs.OUTPUTS.get(hook, ()))
+        except BaseException as exc:
+            return _error(exc), None
 
     def bench(self, number: int) -> dict[str, Any]:
         """Call the staged hook ``number`` times, the garbage collector off.
@@ -156,8 +167,20 @@ class Worker:
             outputs.append(output)
             if meta["status"] != "ok":
                 break
-        codec.write(out, outputs)
+        write_outputs(out, outputs)
         return {"id": rid, "results": metas, "path": str(out)}
+
+
+def write_outputs(path: Path, outputs: list[Any]) -> None:
+    """Write the outputs; over the output limit (RLIMIT_FSIZE), say so instead."""
+    try:
+        codec.write(path, outputs)
+    except OSError as exc:
+        if exc.errno != errno.EFBIG:
+            raise
+        path.unlink(missing_ok=True)
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0] // (1024 * 1024)
+        codec.write(path, [Invalid(f"output too large (over the {limit} MiB output limit)")] * len(outputs))
 
 
 def _send(fd: int, msg: dict[str, Any]) -> None:
