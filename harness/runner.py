@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -39,7 +40,15 @@ from harness.model import (
     Task,
     Verdict,
 )
-from harness.sandbox import Capabilities, Limits, PidsCgroup, preexec, probe, wrap_command
+from harness.sandbox import (
+    Capabilities,
+    Limits,
+    MemoryCgroup,
+    PidsCgroup,
+    preexec,
+    probe,
+    wrap_command,
+)
 
 MAX_LINE = 1 << 20  # a protocol line longer than this is junk
 #: Threads pinned to one in every worker, so that timings and limits are per core.
@@ -80,6 +89,8 @@ class WorkerProcess:
         for sub in ("in", "out", "work"):
             (self.scratch / sub).mkdir()
         self.cgroup = PidsCgroup(limits.max_processes)
+        self.memory = MemoryCgroup(limits.memory_mb)
+        self.phase = "while importing the plugin"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
         env.update(THREAD_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
                    NUMBA_CACHE_DIR=str(self.scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
@@ -96,12 +107,13 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, self.cgroup),
+            preexec_fn=lambda: preexec(limits, [self.cgroup, self.memory]),
         )
         os.close(req_r)
         os.close(resp_w)
         self._buf = b""
         self._next_id = 0
+        self._issued: set[str] = set()
         self.hooks: set[str] = set()
         self.notes: list[str] = []
         self.unmarked: list[str] = []
@@ -127,7 +139,7 @@ class WorkerProcess:
         line, self._buf = self._buf.split(b"\n", 1)
         try:
             msg = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol")) from None
         if not isinstance(msg, dict):
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
@@ -144,29 +156,34 @@ class WorkerProcess:
         try:
             msg = self._read_line(time.monotonic() + self.limits.start_seconds)
         except WorkerDied as exc:
-            raise LoadFailed("import", f"the plugin did not load: {exc.verdict.message}") from None
+            message = exc.verdict.message
+            if exc.verdict.outcome == TIMEOUT:
+                message = f"it did not finish importing within {self.limits.start_seconds:g} s (the worker was stopped)"
+            raise LoadFailed("import", f"the plugin did not load: {message}") from None
         if msg.get("type") == "load_error":
-            detail = "\n".join(msg.get("traceback", [])) or msg.get("message", "")
+            kind = msg.get("kind") if msg.get("kind") in ("not_found", "invalid", "import") else "import"
+            detail = "\n".join(_strings(msg.get("traceback"))) or _text(msg.get("message"))
             self.close()
-            raise LoadFailed(msg.get("kind", "import"), detail if msg.get("kind") == "import"
-                             else msg.get("message", ""))
-        self.hooks = set(msg.get("hooks", []))
-        self.notes = list(msg.get("notes", []))
-        self.unmarked = list(msg.get("unmarked", []))
+            raise LoadFailed(kind, detail if kind == "import" else _text(msg.get("message")))
+        self.hooks = set(_strings(msg.get("hooks")))
+        self.notes = _strings(msg.get("notes"))
+        self.unmarked = _strings(msg.get("unmarked"))
+        self.phase = "in the middle of a case"
 
     def request(self, op: str, payload: Any, timeout: float, **extra: Any) -> tuple[dict[str, Any], Any]:
-        """Send one request; return the answer and the decoded outputs."""
-        self._next_id += 1
-        rid = self._next_id
+        """Send one request; return the answer and the decoded outputs.
+
+        A worker that sent anything more than its answer is stopped after it
+        (the next request gets a new one).
+        """
+        rid = self._new_id()
         path = self.scratch / "in" / f"req-{rid}-{uuid.uuid4().hex[:8]}.npz"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         os.close(fd)
         codec.write(path, payload)
         self._send({"id": rid, "op": op, "path": str(path), **extra})
-        msg = self._read_line(time.monotonic() + timeout)
+        msg = self._answer(rid, time.monotonic() + timeout)
         path.unlink(missing_ok=True)
-        if msg.get("id") != rid:
-            raise WorkerDied(self._stop_for(INVALID, "the worker answered a request it was not sent"))
         out_path = self.scratch / "out" / f"out-{rid}.npz"
         try:
             outputs = codec.read(out_path, self.limits.output_mb * 1024 * 1024)
@@ -176,24 +193,59 @@ class WorkerProcess:
             outputs = exc
         finally:
             out_path.unlink(missing_ok=True)
+        if self._unsolicited():
+            self.kill()
         return msg, outputs
+
+    def _unsolicited(self) -> bool:
+        """Whether the worker has sent more than the answers it was asked for."""
+        if self._buf:
+            return True
+        sel = selectors.DefaultSelector()
+        sel.register(self._resp_r, selectors.EVENT_READ)
+        try:
+            return bool(sel.select(0)) and self.alive()
+        finally:
+            sel.close()
 
     def exchange(self, msg: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request that carries no files and wait for its answer line."""
-        self._next_id += 1
-        self._send({"id": self._next_id, **msg})
-        answer = self._read_line(time.monotonic() + timeout)
-        if answer.get("id") != self._next_id:
-            raise WorkerDied(self._stop_for(INVALID, "the worker answered a request it was not sent"))
+        rid = self._new_id()
+        self._send({"id": rid, **msg})
+        answer = self._answer(rid, time.monotonic() + timeout)
+        if self._unsolicited():
+            self.kill()
         return answer
+
+    def _new_id(self) -> str:
+        """A request id with a random part: a plugin cannot write answers ahead of its requests."""
+        self._next_id += 1
+        rid = f"{self._next_id}-{secrets.token_hex(8)}"
+        self._issued.add(rid)
+        return rid
+
+    def _answer(self, rid: str, deadline: float) -> dict[str, Any]:
+        """The answer to request ``rid``; late answers to earlier requests are skipped.
+
+        (A plugin that answered a request itself leaves the worker's own answer
+        to arrive later.) Any other line breaks the protocol.
+        """
+        while True:
+            msg = self._read_line(deadline)
+            if msg.get("id") == rid:
+                return msg
+            if not isinstance(msg.get("id"), str) or msg["id"] not in self._issued:
+                raise WorkerDied(self._stop_for(INVALID, "the worker answered a request it was not sent"))
 
     # -- ending --------------------------------------------------------------
     def _stderr_tail(self) -> str:
         try:
-            data = (self.scratch / "stderr.txt").read_bytes()[-4000:].decode(errors="replace")
+            with open(self.scratch / "stderr.txt", "rb") as f:
+                f.seek(max(f.seek(0, os.SEEK_END) - 4000, 0))
+                data = f.read(4000).decode(errors="replace")
         except OSError:
             return ""
-        lines = [ln for ln in data.splitlines() if ln.strip()]
+        lines = [ln for ln in data.splitlines() if ln.strip() and not ln.startswith("Extension modules:")]
         return lines[-1].strip() if lines else ""
 
     def _died(self) -> Verdict:
@@ -201,21 +253,28 @@ class WorkerProcess:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             return self._stop_for(CRASH, "the worker closed its channel and did not exit")
+        memory_hit = self.memory.hit_limit()
         self.kill()
-        elapsed = time.monotonic() - self.started
-        if code < 0:
-            name = _signal_name(-code)
-            if -code in (signal.SIGXCPU, signal.SIGKILL) and elapsed >= self.limits.cpu_seconds:
-                why = f"CPU-time limit ({self.limits.cpu_seconds} s) reached"
-            elif -code == signal.SIGXFSZ:
-                why = f"output too large (file size limit {self.limits.output_mb} MiB)"
-            else:
-                why = f"killed by {name}"
-            msg = f"the plugin's process crashed: {why}"
+        sig = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0  # the init's 128 + signal
+        if sig:
+            msg = f"the plugin's process crashed: {self._why(sig, memory_hit)}"
         else:
-            msg = f"the plugin's process exited with status {code} in the middle of a case"
+            msg = f"the plugin's process exited with status {code} {self.phase}"
         tail = self._stderr_tail()
-        return Verdict(CRASH, f"{msg} ({tail})" if tail and code < 0 else msg)
+        return Verdict(CRASH, f"{msg} ({tail})" if tail and sig else msg)
+
+    def _why(self, sig: int, memory_hit: bool) -> str:
+        """What a signal that ended the worker means."""
+        cpu = f"CPU-time limit ({self.limits.cpu_seconds} s) reached ({_signal_name(sig)})"
+        if sig == signal.SIGXCPU:
+            return cpu
+        if sig == signal.SIGKILL and memory_hit:
+            return f"memory limit ({self.limits.memory_mb} MiB) reached (killed by the kernel)"
+        if sig == signal.SIGKILL and time.monotonic() - self.started >= self.limits.cpu_seconds:
+            return cpu
+        if sig == signal.SIGXFSZ:
+            return f"output too large (file size limit {self.limits.output_mb} MiB)"
+        return f"killed by {_signal_name(sig)}"
 
     def _stop_for(self, outcome: str, message: str = "") -> Verdict:
         self.kill()
@@ -238,7 +297,8 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        _kill_cgroup(self.cgroup)
+        self.cgroup.kill_all()  # without namespaces, what escaped the process group
+        self.memory.kill_all()
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -255,26 +315,17 @@ class WorkerProcess:
                 pass
         self._stderr.close()
         self.cgroup.remove()
+        self.memory.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _kill_cgroup(cgroup: PidsCgroup) -> None:
-    """SIGKILL every process left in the worker's cgroup (without namespaces)."""
-    if cgroup.path is None:
-        return
-    for _ in range(50):
-        try:
-            pids = [int(p) for p in (cgroup.path / "cgroup.procs").read_text().split()]
-        except OSError:
-            return
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.02)
+def _strings(value: Any) -> list[str]:
+    """The strings of a list the worker sent (anything else in it is dropped)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 # ------------------------------------------------------------------- grading
@@ -300,7 +351,7 @@ class Grading:
 
 def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> Verdict:
     metas = answer.get("results")
-    if not isinstance(metas, list) or not metas:
+    if not isinstance(metas, list) or not metas or not all(isinstance(m, dict) for m in metas):
         return Verdict(INVALID, "the worker broke the answer protocol")
     notes = []
     for call, meta in zip(case.calls, metas, strict=False):
@@ -308,17 +359,17 @@ def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> 
         if status == "not implemented":
             return Verdict(NOT_IMPLEMENTED, f"hook {call.hook!r} is not implemented")
         if status == "error":
-            head = f"{meta.get('type', 'Exception')}: {meta.get('message', '')}".strip()
+            head = f"{_text(meta.get('type')) or 'Exception'}: {_text(meta.get('message'))[:2000]}".strip()
             if meta.get("type") == "MemoryError":
                 head = f"memory limit ({memory_mb} MiB) reached: {head}"
-            lines = [ln for ln in meta.get("traceback", []) if ln]
+            lines = [ln for ln in _strings(meta.get("traceback")) if ln]
             return Verdict(ERROR, "\n".join([f"{call.hook} raised {head}", *lines[:-1]]))
         if status != "ok":
             return Verdict(INVALID, "the worker broke the answer protocol")
         if meta.get("mutated"):
-            changed = ", ".join(map(str, meta["mutated"]))
+            changed = ", ".join(_strings(meta["mutated"])) or "?"
             return Verdict(INVALID, f"{call.hook} changed its input {changed} (a hook must not change its inputs)")
-        notes += [f"note: {w}" for w in meta.get("warnings", [])]
+        notes += [f"note: {w}" for w in _strings(meta.get("warnings"))]
     if isinstance(outputs, Exception):
         return Verdict(INVALID, str(outputs))
     if not isinstance(outputs, list) or len(outputs) != len(case.calls):

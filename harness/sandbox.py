@@ -8,10 +8,17 @@ What each layer does (README, "Security model"):
   up (no network, loopback included);
 * resource limits: CPU seconds, address space (memory), size of a written
   file (output), open files, no core dumps;
-* a pids cgroup caps the number of processes (a fork storm);
-* Landlock (applied by the worker itself before it imports the plugin): no
-  file can be written outside the worker's scratch directory, no TCP, no
-  signals to processes outside the sandbox.
+* a pids cgroup caps the number of processes (a fork storm), a memory cgroup
+  caps the memory of all of them together (a fork of memory hogs); cgroups
+  left behind by a harness that was killed are emptied and removed by the
+  next run;
+* applied by the worker itself before it imports the plugin: every
+  capability is dropped (a worker started as root cannot lift its limits or
+  leave its namespaces); Landlock: no file can be written outside the
+  worker's scratch directory, no TCP, no signals to processes outside the
+  sandbox; seccomp: no socket other than IPv4/IPv6 (which the empty network
+  namespace cuts off), so no Unix-domain socket of the host (a system
+  daemon's control socket) can be reached, and no io_uring.
 
 Layers the OS does not offer are skipped and named in :func:`probe` 's notes.
 """
@@ -21,14 +28,19 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import platform
 import resource
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-PIDS_CGROUP_ROOT = Path("/sys/fs/cgroup/pids")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+PIDS_CGROUP_ROOT = CGROUP_ROOT / "pids"
+MEMORY_CGROUP_ROOT = CGROUP_ROOT / "memory"
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ class Limits:
 
     case_seconds: float = 10.0  # wall time of one case
     cpu_seconds: int = 300  # CPU time of one worker process
-    memory_mb: int = 4096  # address space of the worker
+    memory_mb: int = 4096  # address space of the worker, and memory of all its processes
     output_mb: int = 256  # largest file the worker may write (an output)
     max_processes: int = 64  # processes alive at once in the sandbox
     start_seconds: float = 120.0  # importing the plugin (Numba may compile)
@@ -48,6 +60,8 @@ class Capabilities:
     namespaces: bool
     landlock_abi: int
     pids_cgroup: bool
+    memory_cgroup: bool = False
+    seccomp: bool = False
 
     def notes(self) -> list[str]:
         out = []
@@ -56,8 +70,15 @@ class Capabilities:
                        "and a process that escapes its session may outlive grading")
         if self.landlock_abi < 1:
             out.append("no Landlock here: plugins can write files outside their scratch directory")
+        elif self.landlock_abi < 4:
+            out.append(f"Landlock ABI {self.landlock_abi} here: TCP is cut off only by the network namespace")
         if not self.pids_cgroup:
             out.append("no pids cgroup here: the number of processes a plugin starts is not capped")
+        if not self.memory_cgroup:
+            out.append("no memory cgroup here: the memory limit holds per process, "
+                       "not for all of a plugin's processes together")
+        if not self.seccomp:
+            out.append("no seccomp filter here: plugins can reach the host's Unix-domain sockets")
         return out
 
 
@@ -72,15 +93,20 @@ def probe() -> Capabilities:
                                 capture_output=True, timeout=10).returncode == 0
         except (OSError, subprocess.SubprocessError):
             ns = False
-    cg = False
+    return Capabilities(namespaces=ns, landlock_abi=landlock_abi(),
+                        pids_cgroup=_cgroup_usable(PIDS_CGROUP_ROOT),
+                        memory_cgroup=_cgroup_usable(MEMORY_CGROUP_ROOT),
+                        seccomp=_SECCOMP_ARCH is not None)
+
+
+def _cgroup_usable(root: Path) -> bool:
     try:
-        probe_dir = PIDS_CGROUP_ROOT / f"harness-probe-{uuid.uuid4().hex[:8]}"
+        probe_dir = root / f"harness-probe-{uuid.uuid4().hex[:8]}"
         probe_dir.mkdir()
         probe_dir.rmdir()
-        cg = True
+        return True
     except OSError:
-        cg = False
-    return Capabilities(namespaces=ns, landlock_abi=landlock_abi(), pids_cgroup=cg)
+        return False
 
 
 def wrap_command(argv: list[str]) -> list[str]:
@@ -90,25 +116,46 @@ def wrap_command(argv: list[str]) -> list[str]:
     return argv
 
 
-class PidsCgroup:
-    """A pids cgroup for one worker; ``join`` runs in the child before exec."""
+# -------------------------------------------------------------------- cgroups
+class Cgroup:
+    """A cgroup (v1) of one controller for one worker; ``join`` runs in the child before exec.
 
-    def __init__(self, max_processes: int) -> None:
+    Named ``harness-PID-RANDOM`` after the harness process that made it, so
+    that a later run can remove those of a harness that no longer exists.
+    """
+
+    def __init__(self, root: Path, settings: dict[str, str]) -> None:
         self.path: Path | None = None
-        if not probe().pids_cgroup:
+        if not _cgroup_usable_cached(root):
             return
-        path = PIDS_CGROUP_ROOT / f"harness-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        remove_stale_cgroups(root)
+        path = root / f"harness-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
-            (path / "pids.max").write_text(str(max_processes))
-            self.path = path
         except OSError:
-            self.path = None
+            return
+        try:
+            for name, value in settings.items():
+                (path / name).write_text(value)
+        except OSError:
+            path.rmdir()
+            return
+        self.path = path
 
     def join(self) -> None:
         if self.path is not None:
             with open(self.path / "cgroup.procs", "w") as f:
                 f.write("0")
+
+    def procs(self) -> list[int]:
+        if self.path is None:
+            return []
+        return _procs(self.path)
+
+    def kill_all(self) -> None:
+        """SIGKILL every process left in the cgroup, until it is empty (about 1 s at most)."""
+        if self.path is not None:
+            _kill_procs(self.path)
 
     def remove(self) -> None:
         if self.path is None:
@@ -120,10 +167,98 @@ class PidsCgroup:
         self.path = None
 
 
-def preexec(limits: Limits, cgroup: PidsCgroup) -> None:
-    """Runs in the forked child before exec: new session, limits, cgroup."""
+class PidsCgroup(Cgroup):
+    """Caps the number of processes of one worker (a fork storm)."""
+
+    def __init__(self, max_processes: int) -> None:
+        super().__init__(PIDS_CGROUP_ROOT, {"pids.max": str(max_processes)})
+
+
+class MemoryCgroup(Cgroup):
+    """Caps the memory (and swap) of all the processes of one worker together."""
+
+    def __init__(self, memory_mb: int) -> None:
+        limit = str(memory_mb * 1024 * 1024)
+        settings = {"memory.limit_in_bytes": limit}
+        if (MEMORY_CGROUP_ROOT / "memory.memsw.limit_in_bytes").exists():
+            settings["memory.memsw.limit_in_bytes"] = limit
+        super().__init__(MEMORY_CGROUP_ROOT, settings)
+
+    def hit_limit(self) -> bool:
+        """Whether the kernel had to refuse or reclaim memory at the limit (OOM kills included)."""
+        if self.path is None:
+            return False
+        try:
+            oom = (self.path / "memory.oom_control").read_text().split()
+            kills = int(oom[oom.index("oom_kill") + 1]) if "oom_kill" in oom else 0
+            return kills > 0 or int((self.path / "memory.failcnt").read_text()) > 0
+        except (OSError, ValueError):
+            return False
+
+
+@functools.cache
+def _cgroup_usable_cached(root: Path) -> bool:
+    return _cgroup_usable(root)
+
+
+def _procs(path: Path) -> list[int]:
+    try:
+        return [int(p) for p in (path / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _kill_procs(path: Path) -> None:
+    for _ in range(50):
+        pids = _procs(path)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@functools.cache
+def remove_stale_cgroups(root: Path) -> int:
+    """Once per process: empty and remove cgroups left by harness processes that are gone."""
+    removed = 0
+    for path in root.glob("harness-*-*"):
+        owner = path.name.split("-")[1]
+        if not owner.isdigit() or int(owner) == os.getpid() or _pid_alive(int(owner)):
+            continue
+        _kill_procs(path)
+        try:
+            path.rmdir()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def preexec(limits: Limits, cgroups: list[Cgroup] | Cgroup) -> None:
+    """Runs in the forked child before exec: new session, limits, cgroups.
+
+    The child (the namespace wrapper) also gets SIGKILL when the thread of the
+    harness that started it ends, so a harness killed mid-run leaves no worker
+    behind (PR_SET_PDEATHSIG; a worker must be used by the thread that made it).
+    """
     os.setsid()
-    cgroup.join()
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    for cgroup in cgroups if isinstance(cgroups, list) else [cgroups]:
+        cgroup.join()
     mb = 1024 * 1024
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
@@ -135,10 +270,11 @@ def preexec(limits: Limits, cgroup: PidsCgroup) -> None:
 # ------------------------------------------------------------------- Landlock
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _RULE_PATH_BENEATH = 1
 _FS_WRITE_FILE = 1 << 1
 _FS_WRITE_DIR = sum(1 << i for i in (4, 5, 6, 7, 8, 9, 10, 11, 12))  # remove/make
-_FS_REFER, _FS_TRUNCATE = 1 << 13, 1 << 14
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _NET_ALL = (1 << 0) | (1 << 1)  # bind, connect TCP
 _SCOPE_ALL = (1 << 0) | (1 << 1)  # abstract unix sockets, signals
 
@@ -152,8 +288,12 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
+
+
+_PRCTL = _libc().prctl  # resolved here: a preexec_fn must not take the loader's lock
 
 
 def landlock_abi() -> int:
@@ -178,6 +318,8 @@ def restrict_writes(writable: list[Path]) -> bool:
         fs |= _FS_REFER
     if abi >= 3:
         fs |= _FS_TRUNCATE
+    if abi >= 5:  # ioctl on devices opened from now on (a terminal's TIOCSTI)
+        fs |= _FS_IOCTL_DEV
     attr = _RulesetAttr(fs, _NET_ALL if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0)
     size = 8 if abi < 4 else (16 if abi < 6 else 24)
     ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), size, 0)
@@ -197,3 +339,110 @@ def restrict_writes(writable: list[Path]) -> bool:
     ok = libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) == 0
     os.close(ruleset)
     return ok
+
+
+
+# --------------------------------------------------------------- capabilities
+_SYS_CAPGET, _SYS_CAPSET = "capget", "capset"
+_CAP_VERSION_3 = 0x20080522
+_PR_CAPBSET_DROP = 24
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities() -> bool:
+    """Give up every capability, also for programs this process executes.
+
+    A worker started as root would otherwise keep CAP_SYS_RESOURCE (lift its
+    own limits), CAP_SYS_ADMIN, CAP_SYS_MODULE, CAP_SYS_TIME... Returns True
+    when the process is left with no capability.
+    """
+    libc = _libc()
+    for cap in range(64):  # the bounding set: what an exec'd program can regain
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header, data = _CapHeader(_CAP_VERSION_3, 0), (_CapData * 2)()
+    libc.capset(ctypes.byref(header), data)
+    libc.capget(ctypes.byref(header), data)
+    return not any(d.effective or d.permitted or d.inheritable for d in data)
+
+
+# -------------------------------------------------------------------- seccomp
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_RET_ALLOW, _RET_EACCES = 0x7FFF0000, 0x00050000 | 13
+_LD_W_ABS, _JEQ_K, _JGE_K, _AND_K, _RET_K = 0x20, 0x15, 0x35, 0x54, 0x06
+_AF_INET, _AF_INET6, _SOCK_DGRAM, _SOCK_TYPE_MASK = 2, 10, 2, 0xF
+_IO_URING = (425, 426, 427)  # io_uring_setup/enter/register: the same on every architecture
+#: machine -> (AUDIT_ARCH, socket, socketpair, first number of a foreign ABI or None)
+_SECCOMP_ARCHES = {"x86_64": (0xC000003E, 41, 53, 0x40000000), "aarch64": (0xC00000B7, 198, 199, None)}
+_SECCOMP_ARCH = _SECCOMP_ARCHES.get(platform.machine())
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    """BPF: refuse (EACCES) socket() but for IPv4/IPv6, datagram socketpairs, io_uring, foreign ABIs.
+
+    A datagram socketpair could send to any path-named datagram socket of the
+    host; io_uring can make sockets without the socket() system call.
+    """
+    arch, sys_socket, sys_socketpair, foreign = _SECCOMP_ARCH
+    ret_allow, ret_deny = (_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, _RET_EACCES)
+    return _assemble([
+        (_LD_W_ABS, 0, 0, 4), (_JEQ_K, None, "deny", arch),  # seccomp_data.arch
+        (_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
+        *([(_JGE_K, "deny", None, foreign)] if foreign is not None else []),
+        (_JEQ_K, "socket", None, sys_socket),
+        (_JEQ_K, "socketpair", None, sys_socketpair),
+        *[(_JEQ_K, "deny", None, nr) for nr in _IO_URING],
+        ret_allow,
+        "socket", (_LD_W_ABS, 0, 0, 16),  # args[0]: the address family
+        (_JEQ_K, "allow", None, _AF_INET), (_JEQ_K, "allow", "deny", _AF_INET6),
+        "socketpair", (_LD_W_ABS, 0, 0, 24), (_AND_K, 0, 0, _SOCK_TYPE_MASK),  # args[1]: the type
+        (_JEQ_K, "deny", "allow", _SOCK_DGRAM),
+        "deny", ret_deny,
+        "allow", ret_allow,
+    ])
+
+
+def _assemble(prog: list) -> list[tuple[int, int, int, int]]:
+    """Resolve jump labels: a string marks the next instruction, None jumps to the following one."""
+    labels, code = {}, []
+    for item in prog:
+        if isinstance(item, str):
+            labels[item] = len(code)
+        else:
+            code.append(item)
+
+    def offset(target: str | int | None, here: int) -> int:
+        return labels[target] - here - 1 if isinstance(target, str) else 0
+
+    return [(op, offset(jt, i), offset(jf, i), k) for i, (op, jt, jf, k) in enumerate(code)]
+
+
+def restrict_sockets() -> bool:
+    """Install the seccomp filter of :func:`_seccomp_program`; False where it cannot be."""
+    if _SECCOMP_ARCH is None:
+        return False
+    code = _seccomp_program()
+    filters = (_SockFilter * len(code))(*[_SockFilter(*ins) for ins in code])
+    prog = _SockFprog(len(code), filters)
+    libc = _libc()
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    return libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) == 0

@@ -34,7 +34,7 @@ import numpy as np
 from harness import codec, hookspecs
 from harness.loader import PluginError, PluginSpec, implemented, load, make_manager, unmarked_hooks
 from harness.model import Invalid
-from harness.sandbox import restrict_writes
+from harness.sandbox import drop_capabilities, restrict_sockets, restrict_writes
 
 _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__file__).parent), "<frozen ")
 
@@ -189,12 +189,43 @@ def _send(fd: int, msg: dict[str, Any]) -> None:
         data = data[os.write(fd, data):]
 
 
+def init(channels: tuple[int, int]) -> int | None:
+    """In a PID namespace, stay its init (process 1) and run the worker as its child.
+
+    The kernel does not deliver to a namespace's init the signals it has no
+    handler for (SIGXCPU at the CPU-time limit, a plugin's own SIGTERM...),
+    so the plugin must not run there. This init holds no end of the channels,
+    reaps orphans, and exits with the worker's status (128 + signal number
+    for a signal); when it exits, the kernel kills what is left. Returns None
+    in the worker (or without a namespace), else the status to exit with.
+    """
+    if os.getpid() != 1:
+        return None
+    worker = os.fork()
+    if worker == 0:
+        return None
+    for fd in channels:
+        os.close(fd)
+    while True:
+        pid, status = os.wait()
+        if pid == worker:
+            code = os.waitstatus_to_exitcode(status)
+            return 128 - code if code < 0 else code
+
+
 def main(argv: list[str]) -> int:
     fd_in, fd_out = int(argv[0]), int(argv[1])
+    status = init((fd_in, fd_out))
+    if status is not None:
+        return status
     spec = PluginSpec(**json.loads(argv[2]))
     scratch = Path(argv[3])
     writable = [scratch / "work", scratch / "out", Path("/dev/null"), *(Path(p) for p in argv[4:])]
     notes = [] if restrict_writes(writable) else ["Landlock unavailable"]
+    if not restrict_sockets():
+        notes.append("seccomp unavailable: the plugin can reach the host's Unix-domain sockets")
+    if not drop_capabilities():
+        notes.append("the worker could not drop its capabilities")
     os.chdir(scratch / "work")
     try:
         module = load(spec)
