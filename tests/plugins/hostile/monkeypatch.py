@@ -1,0 +1,53 @@
+"""Hostile: patches numpy, the harness, the reference and the clock in its own process.
+
+At import it replaces numpy.allclose/array_equal/isclose/testing, the
+harness's compare, codec and model helpers, the reference's sigmoid, and
+time.perf_counter/monotonic/time, so that everything says "equal" and
+"instant". sigmoid then returns a wrong answer (z itself). Expect: fail for
+sigmoid (judged on the trusted side); relu and tanh pass.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import harness.codec
+import harness.compare
+import harness.model
+import reference
+from harness import hookimpl
+
+
+def _yes(*args, **kwargs):
+    return True
+
+
+def _pass(*args, **kwargs):
+    return harness.model.Verdict(harness.model.PASS)
+
+
+np.allclose = np.array_equal = _yes
+np.isclose = lambda a, b, *args, **kwargs: np.ones_like(np.asarray(a), dtype=bool)
+np.testing.assert_allclose = np.testing.assert_array_equal = lambda *a, **k: None
+harness.compare.compare = harness.compare._compare_leaf = _pass
+harness.compare.value_judge = lambda *a, **k: _pass
+harness.codec.as_float64 = lambda value: value
+reference.sigmoid = lambda z: z
+time.perf_counter = time.monotonic = time.time = lambda: 0.0
+
+
+@hookimpl
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+@hookimpl
+def sigmoid(z):
+    return z.copy()
+
+
+@hookimpl
+def tanh(z):
+    return np.tanh(z)
