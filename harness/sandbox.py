@@ -120,8 +120,9 @@ def wrap_command(argv: list[str]) -> list[str]:
 class Cgroup:
     """A cgroup (v1) of one controller for one worker; ``join`` runs in the child before exec.
 
-    Named ``harness-PID-RANDOM`` after the harness process that made it, so
-    that a later run can remove those of a harness that no longer exists.
+    Named ``harness-PID-PIDNS-RANDOM`` after the harness process that made it
+    (and its PID namespace), so that a later run can remove those of a harness
+    that no longer exists; one in another PID namespace is never touched.
     """
 
     def __init__(self, root: Path, settings: dict[str, str]) -> None:
@@ -129,7 +130,7 @@ class Cgroup:
         if not _cgroup_usable_cached(root):
             return
         remove_stale_cgroups(root)
-        path = root / f"harness-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        path = root / f"harness-{os.getpid()}-{_pid_namespace()}-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
         except OSError:
@@ -231,13 +232,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _pid_namespace() -> int:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 @functools.cache
 def remove_stale_cgroups(root: Path) -> int:
     """Once per process: empty and remove cgroups left by harness processes that are gone."""
     removed = 0
     for path in root.glob("harness-*-*"):
-        owner = path.name.split("-")[1]
-        if not owner.isdigit() or int(owner) == os.getpid() or _pid_alive(int(owner)):
+        parts = path.name.split("-")
+        owner, ns = parts[1], parts[2] if len(parts) == 4 else str(_pid_namespace())
+        if not owner.isdigit() or ns != str(_pid_namespace()):
+            continue  # a probe, or a harness whose process numbers are not ours to check
+        if int(owner) == os.getpid() or _pid_alive(int(owner)):
             continue
         _kill_procs(path)
         try:

@@ -399,17 +399,25 @@ def _sleeper_in(cgroup: Path) -> subprocess.Popen:
 def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
-    stale = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-feedbeef"
+    ns = os.stat("/proc/self/ns/pid").st_ino
+    stale = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns}-feedbeef"
+    foreign = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
     stale.mkdir()
-    sleeper = _sleeper_in(stale)
+    foreign.mkdir()
+    sleepers = [_sleeper_in(stale), _sleeper_in(foreign)]
     try:
         assert remove_stale_cgroups.__wrapped__(PIDS_CGROUP_ROOT) >= 1
-        assert sleeper.wait(timeout=5) == -signal.SIGKILL
+        assert sleepers[0].wait(timeout=5) == -signal.SIGKILL
         assert not stale.exists()
+        assert sleepers[1].poll() is None and foreign.exists()
     finally:
-        sleeper.kill()
-        if stale.exists():
-            stale.rmdir()
+        for sleeper in sleepers:
+            sleeper.kill()
+            sleeper.wait()
+        for path in (stale, foreign):
+            if path.exists():
+                wait_for(lambda path=path: [1] if (path / "cgroup.procs").read_text().split() else [])
+                path.rmdir()
 
 
 HARNESS_KILLED = textwrap.dedent("""
