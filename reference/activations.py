@@ -348,7 +348,7 @@ def step(z: ArrayLike, threshold: float) -> np.ndarray:
 
 @kernel
 def activation_forward(code, z, out):
-    """out = g(z) for the activation ``code``; z, out (N,) (may not alias).
+    """out = g(z) for the activation ``code``; z, out (N,); ``out`` may be ``z`` (in place).
 
     "leaky_relu" uses alpha = MLP_LEAKY_ALPHA (0.1).
     """
@@ -376,7 +376,9 @@ def activation_backward(code, z, a, da, out):
 
     The derivative is read off the forward values where the slide does so:
     sigma' = a (1 - a), tanh' = 1 - a^2; ReLU' and lReLU' from z > 0.
-    ``out`` may alias ``da``.
+    ``out`` may alias ``da``. Every value is loaded before the choice, so the
+    choice compiles to a vector select, not to a branch (which the random
+    signs of z would mispredict half of the time).
     """
     n = z.size
     if code == SIGMOID:
@@ -387,10 +389,12 @@ def activation_backward(code, z, a, da, out):
             out[i] = da[i] * (1.0 - a[i] * a[i])
     elif code == RELU:
         for i in range(n):
-            out[i] = da[i] if z[i] > 0.0 else 0.0
+            d = da[i]
+            out[i] = d if z[i] > 0.0 else 0.0
     elif code == LEAKY_RELU:
         for i in range(n):
-            out[i] = da[i] if z[i] > 0.0 else da[i] * MLP_LEAKY_ALPHA
+            d = da[i]
+            out[i] = d if z[i] > 0.0 else d * MLP_LEAKY_ALPHA
     else:  # LINEAR
         for i in range(n):
             out[i] = da[i]

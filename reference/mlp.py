@@ -87,11 +87,16 @@ def _dense_kernel(W, b, A_prev, code):
 
 @kernel
 def _mlp_forward_kernel(theta, sizes, acts, X):
-    w_off, _ = _offsets(sizes, X.shape[1])
+    m = X.shape[1]
+    w_off, _ = _offsets(sizes, m)
     A = X
     for layer in range(acts.size):
         W, b = _layer(theta, sizes, w_off, layer)
-        _, A = _dense_kernel(W, b, A, acts[layer])
+        n = W.shape[0]
+        Z = np.empty((n, m))
+        affine_into(W, b, A, Z)
+        activation_forward(acts[layer], Z.reshape(n * m), Z.reshape(n * m))  # in place: A = g(Z)
+        A = Z
     return A
 
 

@@ -14,24 +14,18 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._linalg import affine_into
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix
 
 
 @kernel
 def _perceptron_predict_kernel(W, b, X, threshold):
-    k, n = W.shape
-    m = X.shape[1]
-    out = np.empty((k, m))
-    for r in range(k):
-        z = out[r]  # accumulate z = W[r] X + b[r] in the output row
-        for j in range(m):
-            z[j] = b[r]
-        for i in range(n):
-            wri = W[r, i]
-            for j in range(m):
-                z[j] += wri * X[i, j]
-        for j in range(m):
+    out = np.empty((W.shape[0], X.shape[1]))
+    affine_into(W, b, X, out)  # z = W X + b
+    for r in range(out.shape[0]):
+        z = out[r]
+        for j in range(z.size):
             z[j] = 1.0 if z[j] > threshold else 0.0
     return out
 
