@@ -409,7 +409,8 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
     ctx = mp.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["harness.batch", "tasks"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, max_tasks_per_child=25)
+    # No max_tasks_per_child: on Python 3.11 the pool hangs once its processes have retired.
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
 
 
 def _parallel(todo: list[Submission], fn: Callable[[Submission], Graded], jobs: int,
