@@ -36,13 +36,13 @@ has no 0/0. log(1 - y_hat) is computed as log1p(-y_hat) where that matters.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._numba_cache import kernel, reduction_kernel
+from ._linalg import total
+from ._numba_cache import inline_kernel, kernel, math_kernel, reduction_kernel
 from ._validate import as_float, pair
+from ._vmath import exp, log
 
 L1, L2, HUBER, LOGISTIC = 0, 1, 2, 3
 LOSS_CODES: dict[str, int] = {"l1": L1, "l2": L2, "huber": HUBER, "logistic": LOGISTIC}
@@ -104,7 +104,7 @@ def _huber_grad(y_hat, y, delta):
     return delta if d > delta else (-delta if d < -delta else d)
 
 
-@kernel
+@inline_kernel
 def _log1p(x):
     """log(1 + x), accurate for small |x| too, at the price of one log.
 
@@ -114,12 +114,12 @@ def _log1p(x):
     twice as slow.
     """
     u = 1.0 + x
-    return x if u == 1.0 else math.log(u) * (x / (u - 1.0))
+    return x if u == 1.0 else log(u) * (x / (u - 1.0))
 
 
-@kernel
+@inline_kernel
 def _logistic(y_hat, y):
-    a = y * math.log(y_hat)
+    a = y * log(y_hat)
     b = (1.0 - y) * _log1p(-y_hat)  # (1 - y) log(1 - y_hat)
     # 0 log 0 = 0: a term of weight 0 is dropped (selects, not branches: y is random)
     return 0.0 - ((0.0 if y == 0.0 else a) + (0.0 if y == 1.0 else b))
@@ -132,25 +132,22 @@ def _logistic_grad(y_hat, y):
     return (0.0 if y == 1.0 else b) - (0.0 if y == 0.0 else a)  # weight-0 terms dropped
 
 
-@kernel
+@inline_kernel
 def _softplus(t):
     """log(1 + e^t) without overflow: max(t, 0) + log1p(e^-|t|)."""
-    return max(t, 0.0) + _log1p(math.exp(-abs(t)))
+    return max(t, 0.0) + _log1p(exp(-abs(t)))
 
 
-@kernel
+@inline_kernel
 def logistic_of_logit(z, y):
     """L(sigma(z), y) from the logit z: y softplus(-z) + (1 - y) softplus(z).
 
     Equal to the logistic loss of a = sigma(z) in exact arithmetic, and finite
     even where a rounds to 0 or 1 (e.g. z = -800, y = 1 gives 800, not inf).
     """
-    loss = 0.0
-    if y != 0.0:
-        loss += y * _softplus(-z)
-    if y != 1.0:
-        loss += (1.0 - y) * _softplus(z)
-    return loss
+    a = y * _softplus(-z)
+    b = (1.0 - y) * _softplus(z)
+    return (0.0 if y == 0.0 else a) + (0.0 if y == 1.0 else b)  # selects: y is random
 
 
 # ------------------------------------------------------------- kernels (N,)
@@ -204,7 +201,7 @@ def _huber_grad_kernel(y_hat, y, delta):
     return out
 
 
-@kernel
+@math_kernel
 def _logistic_kernel(y_hat, y):
     out = np.empty_like(y_hat)
     for i in range(y_hat.size):
@@ -218,6 +215,53 @@ def _logistic_grad_kernel(y_hat, y):
     for i in range(y_hat.size):
         out[i] = _logistic_grad(y_hat[i], y[i])
     return out
+
+
+# ------------------------------------------------- sums of the logistic terms
+# The logistic terms call exp/log of ``_vmath``, which numba inlines into the
+# loop. A running sum in that loop would keep it from vectorizing, and
+# ``fastmath={"reassoc"}`` (which lets a sum vectorize) must not reach those
+# functions: it would undo their careful order of operations. So the terms go
+# block by block into a small buffer (a loop that vectorizes), and ``total``
+# (a reduction kernel of its own) adds each block.
+
+#: elements per block: the buffer stays in the L1 cache
+SUM_BLOCK = 512
+
+
+@kernel
+def _blocks_of(n):
+    return (n + SUM_BLOCK - 1) // SUM_BLOCK
+
+
+@math_kernel
+def _logistic_sum(y_hat, y):
+    """sum_i L(y_hat[i], y[i]) of the logistic loss; y_hat, y (N,)."""
+    n = y_hat.size
+    buf = np.empty(min(n, SUM_BLOCK))
+    s = 0.0
+    for blk in range(_blocks_of(n)):
+        lo = blk * SUM_BLOCK
+        part = buf[: min(n - lo, SUM_BLOCK)]
+        for i in range(part.size):
+            part[i] = _logistic(y_hat[lo + i], y[lo + i])
+        s += total(part)
+    return s
+
+
+@math_kernel
+def logistic_of_logit_sum(z, y):
+    """sum_i L(sigma(z[i]), y[i]) from the logits (:func:`logistic_of_logit`); z, y (N,)."""
+    n = z.size
+    buf = np.empty(min(n, SUM_BLOCK))
+    s = 0.0
+    for blk in range(_blocks_of(n)):
+        lo = blk * SUM_BLOCK
+        part = buf[: min(n - lo, SUM_BLOCK)]
+        for i in range(part.size):
+            part[i] = logistic_of_logit(z[lo + i], y[lo + i])
+        s += total(part)
+    return s
 
 
 # -------------------------------------- a loss by its code (cost, fit, MLP)
@@ -238,8 +282,7 @@ def loss_sum(code, y_hat, y, delta):
         for i in range(n):
             s += _huber(y_hat[i], y[i], delta)
     else:  # LOGISTIC
-        for i in range(n):
-            s += _logistic(y_hat[i], y[i])
+        s = _logistic_sum(y_hat, y)
     return s
 
 

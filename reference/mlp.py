@@ -39,7 +39,7 @@ from ._linalg import affine_into, grad_weights_into, transpose_matmul_into
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix
 from .activations import SIGMOID, activation_backward, activation_code, activation_forward
-from .losses import LOGISTIC, logistic_of_logit, loss_code, loss_grad, loss_sum
+from .losses import LOGISTIC, logistic_of_logit_sum, loss_code, loss_grad, loss_sum
 
 #: Huber's delta in the MLP hooks (SPEC.md: "the MLP hooks use delta = 1.0")
 MLP_HUBER_DELTA = 1.0
@@ -127,11 +127,9 @@ def _forward_backward(theta, sizes, acts, loss, X, Y, Zbuf, Abuf, grad, d_cur, d
     size_out = ZL.size
     dZ = d_cur[:size_out]
     if loss == LOGISTIC and acts[last] == SIGMOID:
-        J = 0.0
+        J = logistic_of_logit_sum(ZL, y) / m
         for i in range(size_out):
-            J += logistic_of_logit(ZL[i], y[i])
             dZ[i] = scale * (AL[i] - y[i])  # dL/dz = a - y
-        J /= m
     else:
         J = loss_sum(loss, AL, y, MLP_HUBER_DELTA) / m
         loss_grad(loss, AL, y, MLP_HUBER_DELTA, scale, dZ)  # dJ/dA_L

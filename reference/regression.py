@@ -19,7 +19,7 @@ from ._linalg import linear_into, matvec_into, total
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix, row
 from .activations import _sigmoid1
-from .losses import logistic_of_logit, loss_code, loss_delta, loss_grad, loss_sum
+from .losses import logistic_of_logit_sum, loss_code, loss_delta, loss_grad, loss_sum
 
 
 @kernel
@@ -55,12 +55,10 @@ def _logistic_regression_step_kernel(w, b, X, y, lr):
     n, m = X.shape
     z = np.empty(m)
     linear_into(w, b, X, z)  # z = w^T X + b
-    cost = 0.0
+    cost = logistic_of_logit_sum(z, y) / m  # J = (1/m) sum L(sigma(z), y)
     dz = np.empty(m)
     for j in range(m):
-        cost += logistic_of_logit(z[j], y[j])  # L(sigma(z), y)
         dz[j] = _sigmoid1(z[j]) - y[j]  # dL/dz = a - y
-    cost /= m
     dw = np.empty(n)
     matvec_into(X, dz, dw)
     db = total(dz)
