@@ -47,10 +47,10 @@ SIZE_ORDER = ("tiny", "small", "medium", "large")
 
 @dataclass(frozen=True)
 class SpeedOptions:
-    rounds: int = 9
-    target_block_s: float = 0.01
+    rounds: int = 7
+    target_block_s: float = 0.005
     call_budget_s: float = 1.0
-    size_budget_s: float = 3.0
+    size_budget_s: float = 2.0
     par: float = 1.25
     zero: float = 100.0
     share: float = 0.25
@@ -105,14 +105,19 @@ class TimedWorker:
             return None
         return as_float64(outputs[0])
 
-    def calibrate(self, single: float, target: float) -> tuple[int, float]:
-        """Calls per block so a block lasts about ``target`` seconds, and that block's time."""
-        number = max(1, min(math.ceil(target / max(single, 1e-9)), 100_000))
-        for _ in range(6):
-            t = self.per_call(number, max(10 * target, 5.0)) * number
-            if t >= target * 0.8:
+    def calibrate(self, target: float) -> tuple[int, float]:
+        """Calls per block so a block lasts at least ``target`` seconds, and that block's time.
+
+        Starts at one call and grows at most tenfold a step, as pytest-benchmark
+        calibrates its rounds: a noisy estimate can never ask for a huge block.
+        """
+        number = 1
+        for _ in range(10):
+            timeout = max(20 * target, 5.0)
+            t = min(self.per_call(number, timeout), self.per_call(number, timeout)) * number
+            if t >= target:
                 break
-            grow = target * 1.2 / t if t > 0 else 10.0  # noise can make a tiny block look free
+            grow = target * 1.5 / t if t > 0 else 10.0  # noise can make a tiny block look free
             number = max(number + 1, math.ceil(number * min(grow, 10.0)))
         return number, t
 
@@ -145,31 +150,36 @@ def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kw
         side.stage(task.hook, kwargs)
     res.reference_first_call_s = ref.per_call(1, ref.limits.case_seconds)
     res.plugin_first_call_s = plug.per_call(1, plug.limits.case_seconds)
-    ref_single = ref.per_call(1, ref.limits.case_seconds)
     try:
-        plug_single = plug.per_call(1, opts.call_budget_s + plug.overhead)
+        plug.per_call(1, opts.call_budget_s + plug.overhead)
     except WorkerDied:
-        res.note = f"slower than {opts.call_budget_s / max(ref_single, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
+        ref_call = ref.per_call(1, ref.limits.case_seconds)
+        res.note = f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
         return res
     expected, got = ref.output(task.hook, kwargs), plug.output(task.hook, kwargs)
     if got is None or compare(got, expected, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
         res.note = "output differs from the reference on the speed input: not timed"
         return res
-    n_ref, ref_block = ref.calibrate(ref_single, target)
-    n_plug, plug_block = plug.calibrate(plug_single, target)
+    n_ref, ref_block = ref.calibrate(target)
+    n_cal, plug_cal = plug.calibrate(target)
+    plug_call = plug_cal / n_cal
+    # Both sides make the same number of calls a block, unless the plugin's
+    # blocks would then outlast its share of the time budget.
+    block_budget = opts.size_budget_s / (3 * opts.rounds)
+    n_plug = n_ref if plug_call * n_ref <= block_budget else max(1, int(block_budget / max(plug_call, 1e-12)))
     res.reference_iterations, res.plugin_iterations = n_ref, n_plug
-    per_round = ref_block + plug_block + ref.overhead + plug.overhead
-    rounds = int(min(opts.rounds, max(3, opts.size_budget_s // max(per_round, 1e-9))))
-    r_times, p_times = [], []
+    per_round = 1.5 * (ref_block + plug_call * n_plug) + ref.overhead + plug.overhead
+    rounds = int(min(opts.rounds, max(4, opts.size_budget_s // max(per_round, 1e-9))))
+    r_times, p_times, p_blocks = [], [], {1: [], 2: []}
     for i in range(rounds):
         if i:  # fresh copies each round: where the arrays land in memory varies like the rest
             for side in (ref, plug):
                 side.stage(task.hook, kwargs)
-        order = ((ref, n_ref, r_times), (plug, n_plug, p_times))
-        for side, n, times in order if i % 2 == 0 else order[::-1]:
-            times.append(side.per_call(n, max(20 * per_round, 10.0)))
-    short = plug.per_call(n_plug, 10.0) * n_plug
-    long = plug.per_call(2 * n_plug, 20.0) * 2 * n_plug
+        k = 1 + i % 2  # every other round doubles the calls: the time must follow
+        order = [(ref, n_ref, r_times), (plug, n_plug, p_times)]
+        for side, n, times in order if (i // 2) % 2 == 0 else order[::-1]:
+            times.append(side.per_call(k * n, max(40 * per_round, 10.0)))
+        p_blocks[k].append(p_times[-1] * k * n_plug)
     r, p = np.array(r_times), np.array(p_times)
     ratios = p / np.maximum(r, 1e-12)
     res.rounds = rounds
@@ -178,7 +188,8 @@ def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kw
     res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
     res.mark = "~" if res.ci_low <= 1.0 <= res.ci_high else ""
     res.plugin_rounds, res.reference_rounds = tuple(p_times), tuple(r_times)
-    if long < 1.4 * short and short > 1e-4:
+    single, double = min(p_blocks[1]), min(p_blocks[2])  # a pause only ever adds time
+    if single > 1e-4 and double < 1.3 * single:
         res.note = "timing did not grow with the number of calls: rejected"
         return res
     res.fraction = speed_fraction(res.ratio, opts.par, opts.zero)
