@@ -306,7 +306,8 @@ def _benchmark_json(spec: PluginSpec, results: list[SizeResult]) -> dict[str, An
         for who, times, n, first in (("plugin", r.plugin_rounds, r.plugin_iterations, r.plugin_first_call_s),
                                      ("reference", r.reference_rounds, r.reference_iterations,
                                       r.reference_first_call_s)):
-            label = spec.label if who == "plugin" else "reference"
+            label = "reference" if who == "reference" else (
+                "graded-reference" if spec.label == "reference" else spec.label)
             benches.append({
                 "group": r.task, "name": f"{r.task}[{r.size}-{label}]",
                 "fullname": f"harness::{r.task}[{r.size}-{label}]",

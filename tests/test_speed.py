@@ -1,0 +1,85 @@
+"""Speed measurement: what it reports and what it refuses (no timed assertions)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from clirun import PLUGINS, run
+
+from harness.speed import bootstrap_median_ci, speed_fraction
+
+SPEED = PLUGINS / "speed"
+
+
+def test_speed_curve_is_full_at_par_and_zero_from_the_far_end() -> None:
+    assert speed_fraction(0.5, 1.25, 100.0) == 1.0
+    assert speed_fraction(1.25, 1.25, 100.0) == 1.0
+    assert speed_fraction(100.0, 1.25, 100.0) == 0.0
+    assert speed_fraction(math.inf, 1.25, 100.0) == 0.0
+    assert speed_fraction(math.sqrt(125.0), 1.25, 100.0) == pytest.approx(0.5)
+    assert 0.0 < speed_fraction(10.0, 1.25, 100.0) < 1.0
+
+
+def test_bootstrap_interval_brackets_the_median() -> None:
+    values = np.array([0.9, 1.0, 1.1, 1.05, 0.95, 1.02, 0.98])
+    lo, hi = bootstrap_median_ci(values)
+    assert lo <= np.median(values) <= hi and lo >= values.min() and hi <= values.max()
+
+
+@pytest.fixture(scope="module")
+def numpy_speed(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("speed") / "out"
+    return run("numpy", out, "--tasks", "relu,mlp_forward", speed=True)
+
+
+def test_speed_run_reports_ratios_intervals_points_and_benchmark_json(numpy_speed) -> None:
+    res = numpy_speed
+    assert res.code == 0, res.out + res.err
+    tasks = res.tasks()
+    for col in ("speed_ratio", "speed_ci_low", "speed_ci_high", "speed_mark", "speed_points", "speed_max_points"):
+        assert col in tasks.columns
+    assert (tasks["speed_ci_low"] <= tasks["speed_ratio"]).all() and (tasks["speed_ratio"] <= tasks["speed_ci_high"]).all()
+    assert (tasks["speed_max_points"] > 0).all() and (tasks["speed_points"] <= tasks["speed_max_points"]).all()
+    sizes = pd.read_csv(res.report / "speed.csv")
+    assert set(sizes["size"]) == {"tiny", "medium", "large"}
+    assert (sizes["rounds"] >= 4).all() and (sizes["plugin_first_call_s"] > 0).all()
+    bench = json.loads((res.report / "benchmark.json").read_text())
+    assert {"machine_info", "commit_info", "benchmarks", "datetime", "version"} <= set(bench)
+    assert len(bench["benchmarks"]) == 2 * len(sizes)
+    assert {"median", "min", "max", "rounds", "iterations"} <= set(bench["benchmarks"][0]["stats"])
+    assert "<svg" in (res.report / "report.html").read_text()
+    compare = Path(sys.executable).parent / "pytest-benchmark"
+    proc = subprocess.run([str(compare), "compare", str(res.report / "benchmark.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "relu[large-numpy]" in proc.stdout, proc.stderr
+
+
+def test_only_tasks_that_pass_are_timed(tmp_path: Path) -> None:
+    res = run(PLUGINS / "buggy" / "relu_grad_at_zero.py", tmp_path / "out", "--tasks", "relu_grad", speed=True)
+    tasks = res.tasks()
+    assert tasks.loc[0, "speed_points"] == 0
+    assert "correctness not passed" in tasks.loc[0, "speed_note"]
+
+
+def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Path) -> None:
+    res = run(SPEED / "skips_timing_loop.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    assert res.code == 0, res.out + res.err  # correctness is untouched
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    rejected = sizes["note"].str.contains("did not grow")
+    assert rejected.any(), sizes.to_string()
+    assert (sizes.loc[rejected, "fraction"] == 0).all()
+
+
+def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
+    res = run(SPEED / "slow_on_large.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False).set_index("size")
+    assert sizes.loc["large", "note"].startswith("slower than")
+    assert sizes.loc["tiny", "rounds"] > 0
+    assert "slower than" in res.tasks().loc[0, "speed_note"]
