@@ -6,7 +6,9 @@ argument names (``reference.sigmoid(z)``, ...,
 ``reference.to_polar(X)``). Each is a thin wrapper that checks and converts its
 arguments (float64, C-contiguous, shapes) around a ``numba.njit(cache=True)``
 kernel, and returns per the contract: arrays as new float64 arrays, scalars as
-Python floats, tuples positional. No hook changes its inputs.
+Python floats, tuples positional. No hook changes its inputs. One exception:
+``chain_rule_example`` (six operations on one float) is plain Python, which is
+faster than a call through numba's dispatcher.
 
 ``__all__`` lists exactly the 30 hooks. Also public, outside ``__all__``:
 :func:`warmup` compiles or loads every kernel (call it once to keep compile

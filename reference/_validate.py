@@ -4,11 +4,15 @@ Every wrapper reads arrays as float64 (``np.asarray``: no copy when the input
 already is one) and hands the kernels C-contiguous arrays, so each kernel has a
 single compiled signature. The matrix/vector helpers of the composite hooks also
 copy a read-only input (numba types a read-only array apart, which would mean
-one more compilation); the elementwise hooks pass it on as it is. Nothing here
+one more compilation); the elementwise hooks pass a 1-D input on as it is (a
+read-only or strided one compiles one more signature, once, and is cached like
+the others): on a few elements every step of the wrapper counts. Nothing here
 writes to an input.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -84,4 +88,33 @@ def pair(y_hat: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple[
                 f"y_hat and y must have the same shape, got {y_hat.shape} and {y.shape}"
             ) from None
         return y_hat.flatten(), y.flatten(), y_hat.shape  # copies: writeable, contiguous
+    if y_hat.ndim == 1:  # as they are (see elementwise)
+        return y_hat, y, y_hat.shape
     return y_hat.ravel(), y.ravel(), y_hat.shape
+
+
+def elementwise(kernel: Callable[..., None], z: ArrayLike, *args: object) -> np.ndarray:
+    """A new float64 array of z's shape filled by ``kernel(z_flat, out_flat, *args)``.
+
+    The output is allocated here, not in the kernel: a kernel that returns an
+    array pays for boxing it into a NumPy object, the larger part of the cost
+    of a call on a few elements. A 1-D ``z`` goes to the kernel as it is (a
+    strided one compiles one more signature, once); others are flattened.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    out = np.empty(z.shape)
+    if z.ndim == 1:
+        kernel(z, out, *args)
+    else:
+        kernel(z.ravel(), out.ravel(), *args)  # out is C-contiguous: its ravel is a view
+    return out
+
+
+def elementwise2(
+    kernel: Callable[..., None], y_hat: ArrayLike, y: ArrayLike, *args: object
+) -> np.ndarray:
+    """As :func:`elementwise` for a pair of arrays: ``kernel(y_hat_flat, y_flat, out_flat, *args)``."""
+    a, b, shape = pair(y_hat, y)
+    out = np.empty(shape)
+    kernel(a, b, out if len(shape) == 1 else out.ravel(), *args)
+    return out

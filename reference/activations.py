@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._numba_cache import inline_kernel, kernel, math_kernel
-from ._validate import as_float
+from ._validate import as_float, elementwise
 from ._vmath import exp, expm1_neg
 
 # codes of the MLP's activation names (numba kernels branch on small ints)
@@ -106,76 +106,58 @@ def _leaky_relu1(z, alpha):
 
 
 @math_kernel
-def _sigmoid_kernel(z):
-    out = np.empty_like(z)
+def _sigmoid_kernel(z, out):
     for i in range(z.size):
         out[i] = _sigmoid1(z[i])
-    return out
 
 
 @math_kernel
-def _sigmoid_grad_kernel(z):
-    out = np.empty_like(z)
+def _sigmoid_grad_kernel(z, out):
     for i in range(z.size):
         out[i] = _sigmoid_grad1(z[i])
-    return out
 
 
 @math_kernel
-def _tanh_kernel(z):
-    out = np.empty_like(z)
+def _tanh_kernel(z, out):
     for i in range(z.size):
         out[i] = _tanh1(z[i])
-    return out
 
 
 @math_kernel
-def _tanh_grad_kernel(z):
-    out = np.empty_like(z)
+def _tanh_grad_kernel(z, out):
     for i in range(z.size):
         t = _tanh1(z[i])
         out[i] = 1.0 - t * t
-    return out
 
 
 @kernel
-def _relu_kernel(z):
-    out = np.empty_like(z)
+def _relu_kernel(z, out):
     for i in range(z.size):
         out[i] = _relu1(z[i])
-    return out
 
 
 @kernel
-def _relu_grad_kernel(z):
-    out = np.empty_like(z)
+def _relu_grad_kernel(z, out):
     for i in range(z.size):
         out[i] = 1.0 if z[i] > 0.0 else 0.0
-    return out
 
 
 @kernel
-def _leaky_relu_kernel(z, alpha):
-    out = np.empty_like(z)
+def _leaky_relu_kernel(z, out, alpha):
     for i in range(z.size):
         out[i] = _leaky_relu1(z[i], alpha)
-    return out
 
 
 @kernel
-def _leaky_relu_grad_kernel(z, alpha):
-    out = np.empty_like(z)
+def _leaky_relu_grad_kernel(z, out, alpha):
     for i in range(z.size):
         out[i] = 1.0 if z[i] > 0.0 else alpha
-    return out
 
 
 @kernel
-def _step_kernel(z, threshold):
-    out = np.empty_like(z)
+def _step_kernel(z, out, threshold):
     for i in range(z.size):
         out[i] = 1.0 if z[i] > threshold else 0.0
-    return out
 
 
 # ------------------------------------------------------------- public hooks
@@ -196,9 +178,7 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape.
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _sigmoid_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_sigmoid_kernel, z)
 
 
 def sigmoid_grad(z: ArrayLike) -> np.ndarray:
@@ -216,9 +196,7 @@ def sigmoid_grad(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape, in [0, 1/4].
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _sigmoid_grad_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_sigmoid_grad_kernel, z)
 
 
 def tanh(z: ArrayLike) -> np.ndarray:
@@ -232,9 +210,7 @@ def tanh(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape, in [-1, 1].
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _tanh_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_tanh_kernel, z)
 
 
 def tanh_grad(z: ArrayLike) -> np.ndarray:
@@ -248,9 +224,7 @@ def tanh_grad(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape, in [0, 1].
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _tanh_grad_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_tanh_grad_kernel, z)
 
 
 def relu(z: ArrayLike) -> np.ndarray:
@@ -264,9 +238,7 @@ def relu(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape (NaN stays NaN).
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _relu_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_relu_kernel, z)
 
 
 def relu_grad(z: ArrayLike) -> np.ndarray:
@@ -280,9 +252,7 @@ def relu_grad(z: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of z's shape, of 0.0 and 1.0.
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _relu_grad_kernel(z.ravel())
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_relu_grad_kernel, z)
 
 
 def leaky_relu(z: ArrayLike, alpha: float) -> np.ndarray:
@@ -297,9 +267,7 @@ def leaky_relu(z: ArrayLike, alpha: float) -> np.ndarray:
     Returns:
         float64 array of z's shape.
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _leaky_relu_kernel(z.ravel(), as_float(alpha))
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_leaky_relu_kernel, z, as_float(alpha))
 
 
 def leaky_relu_grad(z: ArrayLike, alpha: float) -> np.ndarray:
@@ -314,9 +282,7 @@ def leaky_relu_grad(z: ArrayLike, alpha: float) -> np.ndarray:
     Returns:
         float64 array of z's shape, of 1.0 and alpha.
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _leaky_relu_grad_kernel(z.ravel(), as_float(alpha))
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_leaky_relu_grad_kernel, z, as_float(alpha))
 
 
 def step(z: ArrayLike, threshold: float) -> np.ndarray:
@@ -332,9 +298,7 @@ def step(z: ArrayLike, threshold: float) -> np.ndarray:
     Returns:
         float64 array of z's shape, of 0.0 and 1.0; step(T, T) = 0.0.
     """
-    z = np.asarray(z, dtype=np.float64)
-    out = _step_kernel(z.ravel(), as_float(threshold))
-    return out if z.ndim == 1 else out.reshape(z.shape)
+    return elementwise(_step_kernel, z, as_float(threshold))
 
 
 # ------------------------------------------- the MLP's activation by its code

@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike
 
 from ._linalg import total
 from ._numba_cache import inline_kernel, kernel, math_kernel, reduction_kernel
-from ._validate import as_float, pair
+from ._validate import as_float, elementwise2, pair
 from ._vmath import exp, log
 
 L1, L2, HUBER, LOGISTIC = 0, 1, 2, 3
@@ -154,67 +154,51 @@ def logistic_of_logit(z, y):
 
 
 @kernel
-def _l1_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _l1_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _l1(y_hat[i], y[i])
-    return out
 
 
 @kernel
-def _l1_grad_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _l1_grad_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _l1_grad(y_hat[i], y[i])
-    return out
 
 
 @kernel
-def _l2_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _l2_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _l2(y_hat[i], y[i])
-    return out
 
 
 @kernel
-def _l2_grad_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _l2_grad_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _l2_grad(y_hat[i], y[i])
-    return out
 
 
 @kernel
-def _huber_kernel(y_hat, y, delta):
-    out = np.empty_like(y_hat)
+def _huber_kernel(y_hat, y, out, delta):
     for i in range(y_hat.size):
         out[i] = _huber(y_hat[i], y[i], delta)
-    return out
 
 
 @kernel
-def _huber_grad_kernel(y_hat, y, delta):
-    out = np.empty_like(y_hat)
+def _huber_grad_kernel(y_hat, y, out, delta):
     for i in range(y_hat.size):
         out[i] = _huber_grad(y_hat[i], y[i], delta)
-    return out
 
 
 @math_kernel
-def _logistic_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _logistic_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _logistic(y_hat[i], y[i])
-    return out
 
 
 @kernel
-def _logistic_grad_kernel(y_hat, y):
-    out = np.empty_like(y_hat)
+def _logistic_grad_kernel(y_hat, y, out):
     for i in range(y_hat.size):
         out[i] = _logistic_grad(y_hat[i], y[i])
-    return out
 
 
 # ------------------------------------------------- sums of the logistic terms
@@ -324,9 +308,7 @@ def l1_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _l1_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_l1_kernel, y_hat, y)
 
 
 def l1_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -344,9 +326,7 @@ def l1_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape, of -1.0, 0.0 and 1.0.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _l1_grad_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_l1_grad_kernel, y_hat, y)
 
 
 def l2_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -361,9 +341,7 @@ def l2_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _l2_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_l2_kernel, y_hat, y)
 
 
 def l2_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -378,9 +356,7 @@ def l2_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _l2_grad_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_l2_grad_kernel, y_hat, y)
 
 
 def huber_loss(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
@@ -396,9 +372,7 @@ def huber_loss(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _huber_kernel(a, b, as_float(delta, "delta"))
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_huber_kernel, y_hat, y, as_float(delta, "delta"))
 
 
 def huber_loss_grad(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
@@ -419,9 +393,7 @@ def huber_loss_grad(y_hat: ArrayLike, y: ArrayLike, delta: float) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape, in [-delta, delta].
     """
-    a, b, shape = pair(y_hat, y)
-    out = _huber_grad_kernel(a, b, as_float(delta, "delta"))
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_huber_grad_kernel, y_hat, y, as_float(delta, "delta"))
 
 
 def logistic_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -439,9 +411,7 @@ def logistic_loss(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape, finite for y_hat in (0, 1).
     """
-    a, b, shape = pair(y_hat, y)
-    out = _logistic_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_logistic_kernel, y_hat, y)
 
 
 def logistic_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
@@ -459,9 +429,7 @@ def logistic_loss_grad(y_hat: ArrayLike, y: ArrayLike) -> np.ndarray:
     Returns:
         float64 array of y_hat's shape.
     """
-    a, b, shape = pair(y_hat, y)
-    out = _logistic_grad_kernel(a, b)
-    return out if len(shape) == 1 else out.reshape(shape)
+    return elementwise2(_logistic_grad_kernel, y_hat, y)
 
 
 def cost(y_hat: ArrayLike, y: ArrayLike, loss: str, delta: float | None) -> float:
