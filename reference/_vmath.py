@@ -1,4 +1,4 @@
-"""exp, expm1 and log written out, so that a loop calling them vectorizes.
+"""exp, expm1, log, atan2 and hypot written out, so that a loop calling them vectorizes.
 
 numba turns ``math.exp`` and ``math.log`` into calls of the C library, one
 element at a time: LLVM vectorizes the loop around them only with a vector math
@@ -8,8 +8,10 @@ instruction; so do these: they are inlined into the calling loop (numba's
 ``inline="always"``), and every step of them vectorizes.
 
 The algorithms and coefficients are fdlibm's (Sun Microsystems, 1993, as in
-FreeBSD's msun and musl): ``e_exp.c``, ``s_expm1.c`` and ``e_log.c``, each
-within 1 ulp of the exact value. Their branches are written as selects (every
+FreeBSD's msun and musl): ``e_exp.c``, ``s_expm1.c``, ``e_log.c``, ``s_atan.c``
+and ``e_atan2.c``, each within 1 ulp of the exact value (atan2: 2 ulp); hypot
+is the square root of a sum of squares, scaled by a power of 2 where that sum
+would overflow or underflow. Their branches are written as selects (every
 value is computed, then one is picked), and the scaling by 2^k and the split of
 a double into exponent and mantissa work on the bits (:func:`bits_to_float`,
 :func:`float_to_bits`), which vectorize too, where fdlibm calls ``scalbn`` and
@@ -172,3 +174,94 @@ def log(x):
     out = far if ((hx - 0x6147A) | (0x6B851 - hx)) > 0 else near
     out = out if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
     return x if (x != x or x == math.inf) else out
+
+
+# s_atan.c: atan(t) = atan(c) + atan((t - c) / (1 + t c)) around c = 0, 0.5, 1, 1.5, inf,
+# with an odd polynomial of degree 23 on |x| <= 7/16
+ATAN_HI = (4.63647609000806093515e-01, 7.85398163397448278999e-01,
+           9.82793723247329054082e-01, 1.57079632679489655800e00)  # atan(0.5), atan(1), atan(1.5), pi/2
+ATAN_LO = (2.26987774529616870924e-17, 3.06161699786838301793e-17,
+           1.39033110312309984516e-17, 6.12323399573676603587e-17)  # their rounding errors
+AT0 = 3.33333333333329318027e-01
+AT1 = -1.99999999998764832476e-01
+AT2 = 1.42857142725034663711e-01
+AT3 = -1.11111104054623557880e-01
+AT4 = 9.09088713343650656196e-02
+AT5 = -7.69187620504482999495e-02
+AT6 = 6.66107313738753120669e-02
+AT7 = -5.83357013379057348645e-02
+AT8 = 4.97687799461593236017e-02
+AT9 = -3.65315727442169155270e-02
+AT10 = 1.62858201153657823623e-02
+PI = 3.14159265358979311600e00
+PI_LO = 1.22464679914735317720e-16  # pi - PI
+
+
+@inline_kernel
+def atan_pos(t):
+    """atan(t) within 1 ulp for t >= 0, inf included (fdlibm's s_atan.c), branch-free.
+
+    fdlibm's five intervals differ only in the reduced argument num / den and
+    the constant atan(c) = hi + lo added back: both are selected, then one
+    division and one polynomial serve all of them.
+    """
+    mid = t < 1.1875
+    low = t < 0.6875
+    tiny = t < 0.4375
+    # reduced argument: t (t < 7/16); (2t - 1) / (2 + t); (t - 1) / (t + 1);
+    # (t - 1.5) / (1 + 1.5 t) (t < 39/16); -1 / t
+    num = (2.0 * t - 1.0 if low else t - 1.0) if mid else (t - 1.5 if t < 2.4375 else -1.0)
+    den = (2.0 + t if low else t + 1.0) if mid else (1.0 + 1.5 * t if t < 2.4375 else t)
+    num = t if tiny else num
+    den = 1.0 if tiny else den
+    hi = (ATAN_HI[0] if low else ATAN_HI[1]) if mid else (ATAN_HI[2] if t < 2.4375 else ATAN_HI[3])
+    lo = (ATAN_LO[0] if low else ATAN_LO[1]) if mid else (ATAN_LO[2] if t < 2.4375 else ATAN_LO[3])
+    hi = 0.0 if tiny else hi
+    lo = 0.0 if tiny else lo
+    x = num / den
+    z = x * x
+    w = z * z
+    s1 = z * (AT0 + w * (AT2 + w * (AT4 + w * (AT6 + w * (AT8 + w * AT10)))))
+    s2 = w * (AT1 + w * (AT3 + w * (AT5 + w * (AT7 + w * AT9))))
+    return hi - ((x * (s1 + s2) - lo) - x)
+
+
+@inline_kernel
+def atan2(y, x):
+    """The angle of (x, y) in [-pi, pi] within 2 ulp (fdlibm's e_atan2.c), branch-free.
+
+    atan(|y / x|), mirrored to pi - atan(|y / x|) when the sign bit of x is set,
+    with the sign of y; the cases where |y / x| is 0 / 0 or inf / inf are selected
+    apart (atan2(+-0, +0) = +-0, atan2(+-0, -0) = +-pi, atan2(+-inf, +-inf) =
+    +-pi/4 or +-3pi/4), and nan gives nan.
+    """
+    ax = abs(x)
+    ay = abs(y)
+    z = atan_pos(ay / ax)
+    z = 0.0 if ay == 0.0 else z  # 0 / 0
+    z = ATAN_HI[1] if (ay == math.inf and ax == math.inf) else z  # inf / inf: pi / 4
+    z = (PI - (z - PI_LO)) if float_to_bits(x) < 0 else z  # x < 0 or x = -0.0
+    z = math.copysign(z, y)
+    return y + x if (x != x or y != y) else z
+
+
+TWO_P500 = 2.0**500
+TWO_M500 = 2.0**-500
+
+
+@inline_kernel
+def hypot(x, y):
+    """sqrt(x^2 + y^2) within 1 ulp, without overflow or underflow, branch-free.
+
+    Arguments beyond 2^+-500 are scaled by 2^-+600 first (exact: a power of 2),
+    the root scaled back; hypot(+-inf, nan) = inf as in C.
+    """
+    ax = abs(x)
+    ay = abs(y)
+    big = ax if ax > ay else ay
+    scale = (2.0**-600 if big > TWO_P500 else 1.0) if big >= TWO_M500 else 2.0**600
+    back = (2.0**600 if big > TWO_P500 else 1.0) if big >= TWO_M500 else 2.0**-600
+    xs = ax * scale
+    ys = ay * scale
+    r = math.sqrt(xs * xs + ys * ys) * back
+    return math.inf if (ax == math.inf or ay == math.inf) else r

@@ -7,24 +7,20 @@ not linearly separable in (x, y), are separated by a threshold on r.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._numba_cache import kernel
+from ._numba_cache import math_kernel
+from ._vmath import atan2, hypot
 
 
-@kernel
-def _to_polar_kernel(X):
-    m = X.shape[1]
-    out = np.empty((2, m))
-    for j in range(m):
+@math_kernel
+def _to_polar_kernel(X, out):
+    for j in range(X.shape[1]):
         x = X[0, j]
         y = X[1, j]
-        out[0, j] = math.hypot(x, y)  # r = sqrt(x^2 + y^2) without overflow
-        out[1, j] = math.atan2(y + 0.0, x)  # phi; y + 0.0 turns -0.0 into +0.0
-    return out
+        out[0, j] = hypot(x, y)  # r = sqrt(x^2 + y^2) without overflow
+        out[1, j] = atan2(y + 0.0, x)  # phi; y + 0.0 turns -0.0 into +0.0
 
 
 def to_polar(X: ArrayLike) -> np.ndarray:
@@ -33,7 +29,7 @@ def to_polar(X: ArrayLike) -> np.ndarray:
     Slide: Representation Learning - How About Now? (Polar Coordinates
     Representation; concentric circles become linearly separable).
 
-    r uses hypot (no overflow or underflow in x^2 + y^2); phi = atan2(y, x),
+    r is hypot (no overflow or underflow in x^2 + y^2); phi = atan2(y, x),
     the angle whose tangent is y / x in the right quadrant, in (-pi, pi]
     (a y of -0.0 counts as +0.0, so phi(-1, -0.0) = pi).
 
@@ -50,4 +46,6 @@ def to_polar(X: ArrayLike) -> np.ndarray:
     X2 = X.reshape(2, -1)
     if not (X2.flags.c_contiguous and X2.flags.writeable):
         X2 = np.array(X2, order="C")
-    return _to_polar_kernel(X2).reshape(X.shape)
+    out = np.empty(X2.shape)
+    _to_polar_kernel(X2, out)
+    return out.reshape(X.shape)
