@@ -162,7 +162,7 @@ def _workspace(theta, sizes, m):
     widest = 0
     for layer in range(n_layers):
         total += sizes[layer + 1] * m
-        widest = max(widest, sizes[layer] * m, sizes[layer + 1] * m)
+        widest = max(widest, sizes[layer + 1] * m)  # dZ / dA of a layer's output (never of X)
     return (
         np.empty(total),
         np.empty(total),
