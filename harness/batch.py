@@ -55,10 +55,11 @@ import pandas as pd
 
 from harness import __version__
 from harness.atomic import atomic_write
-from harness.loader import PluginError, PluginSpec, resolve, trusted_writable
+from harness.loader import PluginError, PluginSpec, resolve
 from harness.model import ERROR, OUTCOMES, Task
 from harness.reports import CASE_COLUMNS, dump_json, render_reports
 from harness.run import RunResult, run_plugin, task_meta
+from harness.run import add_speed as run_add_speed
 from harness.runner import LoadFailed
 from harness.sandbox import Limits
 from harness.submissions import Submission, SubmissionError, materialize, materialize_bytes
@@ -220,22 +221,10 @@ def add_speed(graded: Graded, tasks: list[Task], limits: Limits) -> None:
     result = graded.result
     if result is None or graded.spec is None or graded.status != GRADED:
         return
-    from harness.speed import measure_speed
-
-    t0 = time.monotonic()
     try:
-        table, benchmark, per_size = measure_speed(graded.spec, tasks, result.tasks, seed=graded.seed,
-                                                   limits=limits, writable=trusted_writable(graded.spec))
+        run_add_speed(result, graded.spec, tasks, seed=graded.seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the report says why
         graded.extra_notes.append(f"speed not measured: {type(exc).__name__}: {_one_line(str(exc))}")
-        return
-    result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size
-    result.summary.update(
-        speed=True,
-        speed_points=round(float(table["speed_points"].sum()), 6),
-        speed_max_points=float(table["speed_max_points"].sum()),
-        duration_s=round(float(result.summary.get("duration_s", 0.0)) + time.monotonic() - t0, 3),
-    )
 
 
 def render(graded: Graded, tasks: list[Task]) -> dict[str, str | bytes]:

@@ -75,15 +75,6 @@ def run_plugin(
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
     cases = cases_frame(grading)
     table = tasks_frame(cases, task_meta(tasks))
-    benchmark = per_size = None
-    speed_points = speed_max = 0.0
-    if speed:
-        from harness.speed import measure_speed
-
-        table, benchmark, per_size = measure_speed(spec, tasks, table, seed=seed, limits=limits,
-                                                   writable=trusted_writable(spec), options=speed_options)
-        speed_points = float(table["speed_points"].sum())
-        speed_max = float(table["speed_max_points"].sum())
     counts = summarize_counts(cases)
     points, max_points = float(table["points"].sum()), float(table["max_points"].sum())
     summary = {
@@ -94,17 +85,41 @@ def run_plugin(
         "percent": round(100.0 * points / max_points, 2) if max_points else 0.0,
         "counts": counts, "cases": len(cases),
         "exit_status": 0 if counts.get(PASS, 0) == len(cases) else 1,
-        "notes": list(dict.fromkeys(grading.notes)), "speed": speed,
-        "speed_points": round(speed_points, 6), "speed_max_points": speed_max,
+        "notes": list(dict.fromkeys(grading.notes)), "speed": False,
+        "speed_points": 0.0, "speed_max_points": 0.0,
         "hooks_implemented": sorted(grading.hooks),
     }
-    result = RunResult(cases, table, summary, benchmark, per_size)
+    result = RunResult(cases, table, summary, None)
+    if speed:
+        add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
     if out is not None:
-        from harness.atomic import atomic_write
-        from harness.reports import write_reports
-
-        if per_size is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            atomic_write(out / "speed.csv", per_size.to_csv(index=False))
-        write_reports(out, cases, table, summary, benchmark)
+        write_run(out, result)
     return result
+
+
+def add_speed(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
+              options: Any = None) -> None:
+    """Time a graded run against the reference and add it to the run's tables and summary."""
+    from harness.speed import measure_speed
+
+    t0 = time.monotonic()
+    table, benchmark, per_size = measure_speed(spec, tasks, result.tasks, seed=seed, limits=limits,
+                                               writable=trusted_writable(spec), options=options)
+    result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size
+    result.summary.update(
+        speed=True,
+        speed_points=round(float(table["speed_points"].sum()), 6),
+        speed_max_points=float(table["speed_max_points"].sum()),
+        duration_s=round(float(result.summary["duration_s"]) + time.monotonic() - t0, 3),
+    )
+
+
+def write_run(out: Path, result: RunResult) -> None:
+    """Every report file of a run; ``summary.json`` is written last."""
+    from harness.atomic import atomic_write
+    from harness.reports import write_reports
+
+    if result.speed_sizes is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "speed.csv", result.speed_sizes.to_csv(index=False))
+    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark)
