@@ -62,22 +62,16 @@ def _matmul_loops(W, A, Z):
 
 
 @kernel
-def _add_rows(Z, b):
-    """Z[i, :] += b[i]."""
-    for i in range(Z.shape[0]):
-        bi = b[i]
-        for j in range(Z.shape[1]):
-            Z[i, j] += bi
+def matmul_into(W, A, Z):
+    """Z = W A; W (n, p), A (p, m), Z (n, m).
 
-
-@kernel
-def affine_into(W, b, A, Z):
-    """Z = W A + b; W (n, p), b (n,), A (p, m), Z (n, m)."""
+    The callers add the bias b row by row in their next pass over Z (with the
+    activation, or the step), while each row is still in cache.
+    """
     if _use_blas(W.shape[0], W.shape[1], A.shape[1]):
         np.dot(W, A, Z)
     else:
         _matmul_loops(W, A, Z)
-    _add_rows(Z, b)
 
 
 @kernel

@@ -329,6 +329,21 @@ def activation_forward(code, z, out):
 
 
 @kernel
+def bias_activation_into(code, Z, b, A):
+    """Z[i] += b[i] and A[i] = g(Z[i]), row by row; Z, A (n, m), b (n,); A may be Z.
+
+    The activation reads each row right after the bias was added to it, while
+    the row is in the L1 cache: one pass over memory for both.
+    """
+    for i in range(Z.shape[0]):
+        z = Z[i]
+        bi = b[i]
+        for j in range(z.size):
+            z[j] += bi
+        activation_forward(code, z, A[i])
+
+
+@kernel
 def activation_backward(code, z, a, da, out):
     """out = da * g'(z) for the activation ``code``; z, a = g(z), da, out (N,).
 

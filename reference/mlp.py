@@ -35,10 +35,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._linalg import affine_into, grad_weights_into, transpose_matmul_into
+from ._linalg import grad_weights_into, matmul_into, transpose_matmul_into
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix
-from .activations import SIGMOID, activation_backward, activation_code, activation_forward
+from .activations import SIGMOID, activation_backward, activation_code, bias_activation_into
 from .losses import LOGISTIC, logistic_of_logit_sum, loss_code, loss_grad, loss_sum
 
 #: Huber's delta in the MLP hooks (SPEC.md: "the MLP hooks use delta = 1.0")
@@ -80,8 +80,8 @@ def _dense_kernel(W, b, A_prev, code):
     m = A_prev.shape[1]
     Z = np.empty((n, m))
     A = np.empty((n, m))
-    affine_into(W, b, A_prev, Z)
-    activation_forward(code, Z.reshape(n * m), A.reshape(n * m))
+    matmul_into(W, A_prev, Z)
+    bias_activation_into(code, Z, b, A)
     return Z, A
 
 
@@ -94,8 +94,8 @@ def _mlp_forward_kernel(theta, sizes, acts, X):
         W, b = _layer(theta, sizes, w_off, layer)
         n = W.shape[0]
         Z = np.empty((n, m))
-        affine_into(W, b, A, Z)
-        activation_forward(acts[layer], Z.reshape(n * m), Z.reshape(n * m))  # in place: A = g(Z)
+        matmul_into(W, A, Z)
+        bias_activation_into(acts[layer], Z, b, Z)  # in place: A = g(Z)
         A = Z
     return A
 
@@ -115,8 +115,8 @@ def _forward_backward(theta, sizes, acts, loss, X, Y, Zbuf, Abuf, grad, d_cur, d
         W, b = _layer(theta, sizes, w_off, layer)
         Zl = Zbuf[z_off[layer] : z_off[layer + 1]]
         Al = Abuf[z_off[layer] : z_off[layer + 1]]
-        affine_into(W, b, A_prev, Zl.reshape((n, m)))
-        activation_forward(acts[layer], Zl, Al)
+        matmul_into(W, A_prev, Zl.reshape((n, m)))
+        bias_activation_into(acts[layer], Zl.reshape((n, m)), b, Al.reshape((n, m)))
         A_prev = Al.reshape((n, m))
 
     # output layer: J and dZ_L

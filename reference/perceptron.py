@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._linalg import affine_into
+from ._linalg import matmul_into
 from ._numba_cache import kernel
 from ._validate import as_count, as_float, column, matrix
 
@@ -22,11 +22,12 @@ from ._validate import as_count, as_float, column, matrix
 @kernel
 def _perceptron_predict_kernel(W, b, X, threshold):
     out = np.empty((W.shape[0], X.shape[1]))
-    affine_into(W, b, X, out)  # z = W X + b
+    matmul_into(W, X, out)  # W X
     for r in range(out.shape[0]):
         z = out[r]
+        br = b[r]
         for j in range(z.size):
-            z[j] = 1.0 if z[j] > threshold else 0.0
+            z[j] = 1.0 if z[j] + br > threshold else 0.0  # step(W x + b), strict z > T
     return out
 
 
