@@ -24,8 +24,10 @@ Method (README, "Speed"):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -210,6 +212,8 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
     document and the per-size table (``speed.csv``).
     """
     opts = options or SpeedOptions()
+    # Both workers on one core, never at the same time: the same caches, the same clock speed.
+    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)))
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec)), limits)
     plug = TimedWorker(PluginSession(spec, limits, list(writable)), limits)
