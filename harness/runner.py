@@ -51,9 +51,16 @@ from harness.sandbox import (
 )
 
 MAX_LINE = 1 << 20  # a protocol line longer than this is junk
-#: Threads pinned to one in every worker, so that timings and limits are per core.
-THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                     "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+#: Every worker's environment: threads pinned to one, so that timings and limits
+#: are per core; glibc's malloc keeps freed blocks of up to 32 MiB instead of
+#: unmapping them, so a timed call does not pay the kernel's page faults for
+#: the output a previous call just freed (that cost varies from run to run).
+WORKER_ENV = {
+    **{name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                              "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")},
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
+    "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),
+}
 
 
 class WorkerDied(Exception):
@@ -92,7 +99,7 @@ class WorkerProcess:
         self.memory = MemoryCgroup(limits.memory_mb)
         self.phase = "while importing the plugin"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
-        env.update(THREAD_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
+        env.update(WORKER_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
                    NUMBA_CACHE_DIR=str(self.scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
         if writable:  # the trusted bundled reference keeps its warm Numba cache
             env.pop("NUMBA_CACHE_DIR")
