@@ -16,11 +16,14 @@ from ._vmath import atan2, hypot
 
 @math_kernel
 def _to_polar_kernel(X, out):
-    for j in range(X.shape[1]):
-        x = X[0, j]
-        y = X[1, j]
-        out[0, j] = hypot(x, y)  # r = sqrt(x^2 + y^2) without overflow
-        out[1, j] = atan2(y + 0.0, x)  # phi; y + 0.0 turns -0.0 into +0.0
+    # r and phi in two loops: one loop with both keeps more values than there
+    # are vector registers (spills to the stack, slow when it is misaligned)
+    x, y = X[0], X[1]
+    r, phi = out[0], out[1]
+    for j in range(x.size):
+        r[j] = hypot(x[j], y[j])  # r = sqrt(x^2 + y^2) without overflow
+    for j in range(x.size):
+        phi[j] = atan2(y[j] + 0.0, x[j])  # phi; y + 0.0 turns -0.0 into +0.0
 
 
 def to_polar(X: ArrayLike) -> np.ndarray:
