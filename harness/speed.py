@@ -13,7 +13,9 @@ Method (README, "Speed"):
   timer's precision, as pytest-benchmark calibrates);
 * rounds alternate reference-plugin / plugin-reference blocks; the ratio of
   each round's per-call times gives the median ratio and a bootstrap 95%
-  confidence interval; "~" marks an interval that contains 1;
+  confidence interval; "~" marks an interval that reaches the band of
+  +-5% around 1, the method's resolution (two processes running the same
+  reference differ by up to that much: ``benchmarks/speed_method.py``);
 * a plugin call longer than ``call_budget_s`` is stopped: "slower than Nx",
   and larger sizes of that task are not tried;
 * one more block of 2N calls must take clearly longer than N calls, or the
@@ -57,6 +59,12 @@ class SpeedOptions:
     zero: float = 100.0
     share: float = 0.25
     sizes: tuple[str, ...] | None = None
+    resolution: float = 0.05
+
+
+def near_one(ci_low: float, ci_high: float, resolution: float) -> str:
+    """"~" when the interval reaches [1/(1+resolution), 1+resolution]: not told apart from 1."""
+    return "~" if ci_low <= 1.0 + resolution and ci_high >= 1.0 / (1.0 + resolution) else ""
 
 
 def speed_fraction(ratio: float, par: float, zero: float) -> float:
@@ -188,7 +196,7 @@ def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kw
     res.plugin_s, res.reference_s = float(np.median(p)), float(np.median(r))
     res.ratio = float(np.median(ratios))
     res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
-    res.mark = "~" if res.ci_low <= 1.0 <= res.ci_high else ""
+    res.mark = near_one(res.ci_low, res.ci_high, opts.resolution)
     res.plugin_rounds, res.reference_rounds = tuple(p_times), tuple(r_times)
     single, double = min(p_blocks[1]), min(p_blocks[2])  # a pause only ever adds time
     if single > 1e-4 and double < 1.3 * single:
@@ -279,7 +287,7 @@ def _add_columns(table: pd.DataFrame, tasks: list[Task], per_size: pd.DataFrame,
         cols["speed_ratio"].append(_geomean(timed["ratio"]) if len(timed) else math.nan)
         cols["speed_ci_low"].append(lo)
         cols["speed_ci_high"].append(hi)
-        cols["speed_mark"].append("~" if len(timed) and lo <= 1.0 <= hi else "")
+        cols["speed_mark"].append(near_one(lo, hi, opts.resolution) if len(timed) else "")
         cols["speed_points"].append(max_pts * float(rows["fraction"].mean()) if len(rows) else 0.0)
         cols["speed_max_points"].append(max_pts)
         cols["speed_note"].append(skipped.get(name, "; ".join(notes)))
