@@ -5,9 +5,8 @@
 1. ``reference`` graded against itself: every task's ratio within 10% of 1;
 2. the same plugin (``numpy``) timed twice: every task's ratio agrees within 10%;
 3. a copy of ``numpy`` with a 1 ms sleep added to one hook (``relu``): that
-   hook is measured slower by about 1 ms per call; no other hook gains that
-   (each changes by less than 0.1 ms or 25% of its time a call: the noise of
-   a third run).
+   hook is measured slower by about 1 ms per call, and no other task's ratio
+   moves by more than 20% (a third run's noise on a shared machine).
 
 It prints a table per check and a verdict line; it is a benchmark, not a test
 (timings on a shared machine are not asserted in the test suite).
@@ -94,13 +93,12 @@ def main(argv: list[str]) -> int:
     relu = both[both["task"] == "relu"]
     print("3. numpy with a 1 ms sleep in relu\n",
           relu[["task", "size", "ratio", "ratio_sleepy", "added_ms", "note_sleepy"]].to_string(index=False))
-    others = both[both["task"] != "relu"].dropna(subset=["added_ms"])
-    relative = others["added_ms"] / (others["plugin_s"] * 1e3)
-    unchanged = (others["added_ms"].abs() < 0.1) | (relative.abs() < 0.25)
-    print(f"   relu: +{relu['added_ms'].min():.2f} to +{relu['added_ms'].max():.2f} ms per call; other hooks: "
-          f"{int(unchanged.sum())}/{len(others)} task sizes within 0.1 ms or 25% of their time, "
-          f"largest absolute change {others['added_ms'].abs().max():.3f} ms per call")
-    ok &= bool(relu["added_ms"].between(0.9, 1.5).all()) and bool(unchanged.all())
+    others = (per_task(slow) / per_task(first) - 1).drop("relu", errors="ignore")
+    print(f"   relu: +{relu['added_ms'].min():.2f} to +{relu['added_ms'].max():.2f} ms per call "
+          f"(its ratio from {relu['ratio'].min():.1f}-{relu['ratio'].max():.1f}x to "
+          f"{relu['ratio_sleepy'].min():.1f}-{relu['ratio_sleepy'].max():.1f}x); every other task's ratio "
+          f"changed by at most {others.abs().max():.1%} (median {others.abs().median():.1%})")
+    ok &= bool(relu["added_ms"].between(0.9, 1.5).all()) and bool((others.abs() <= 0.20).all())
 
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
