@@ -14,12 +14,15 @@ step           1 if z > T else 0                (the discrete perceptron; no gra
 
 Shapes: every hook is elementwise: ``z`` of any shape (0-d and empty included)
 -> an array of ``z``'s shape (0-d in, 0-d array out). The wrapper reads ``z``
-as float64, flattens it (a view when it is C-contiguous) and a fused
-single-loop kernel writes one new array; the input is never written.
+as float64, flattens it (a view when it is C-contiguous), allocates the output,
+and a fused single-loop kernel fills it (``_validate.elementwise``); the input
+is never written. sigmoid and tanh take their exponentials from ``_vmath``, so
+their loops vectorize.
 
 The MLP (``mlp.py``) reuses the per-element formulas through
-:func:`activation_forward` / :func:`activation_backward`, selected by the codes
-in :data:`ACTIVATION_CODES`.
+:func:`activation_forward` / :func:`activation_backward` (and
+:func:`bias_activation_into`), selected by the codes in
+:data:`ACTIVATION_CODES`.
 """
 
 from __future__ import annotations
