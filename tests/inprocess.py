@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,9 @@ def module_impls(module: ModuleType) -> Impls:
 
 
 def load_path(path: Path) -> ModuleType:
+    """Import a plugin file as the worker does: its folder first on ``sys.path``."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"buggy_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -1,19 +1,9 @@
 """Bug: the cost is a sum over samples, the 1/m is missing."""
 
 import numpy as np
+from _lecture import loss as _loss
 
 from harness import hookimpl
-
-
-def _loss(y_hat, y, loss, delta):
-    r = y - y_hat
-    if loss == "l1":
-        return np.abs(r)
-    if loss == "l2":
-        return r**2
-    if loss == "huber":
-        return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * np.abs(r) - 0.5 * delta**2)
-    return -(y * np.log(y_hat) + (1 - y) * np.log1p(-y_hat))
 
 
 @hookimpl

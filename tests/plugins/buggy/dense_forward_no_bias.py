@@ -1,16 +1,9 @@
 """Bug: the dense layer forgets its bias."""
 
-import numpy as np
+
+from _lecture import G
 
 from harness import hookimpl
-
-G = {
-    "sigmoid": lambda z: np.exp(-np.logaddexp(0.0, -z)),
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.1 * z),
-    "linear": lambda z: z.copy(),
-}
 
 
 @hookimpl

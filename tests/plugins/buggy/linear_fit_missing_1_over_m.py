@@ -1,29 +1,10 @@
 """Bug: linear_regression_fit forgets the 1/m in its gradients (a sum instead of a mean)."""
 
 import numpy as np
+from _lecture import loss as _loss
+from _lecture import loss_grad as _loss_grad
 
 from harness import hookimpl
-
-
-def _loss(y_hat, y, loss, delta):
-    r = y - y_hat
-    if loss == "l1":
-        return np.abs(r)
-    if loss == "l2":
-        return r**2
-    if loss == "huber":
-        return np.where(np.abs(r) <= delta, 0.5 * r**2, delta * np.abs(r) - 0.5 * delta**2)
-    return -(y * np.log(y_hat) + (1 - y) * np.log1p(-y_hat))
-
-
-def _loss_grad(y_hat, y, loss, delta):
-    if loss == "l1":
-        return np.sign(y_hat - y)
-    if loss == "l2":
-        return -2.0 * (y - y_hat)
-    if loss == "huber":
-        return np.clip(y_hat - y, -delta, delta)
-    return -y / y_hat + (1 - y) / (1 - y_hat)
 
 
 @hookimpl
