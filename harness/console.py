@@ -39,12 +39,12 @@ def print_run(result, out: Path | None) -> None:
     click.echo(f"total: {s['points']:.2f}/{s['max_points']:g} points ({s['percent']:.1f}%), {counts}")
     if s.get("speed"):
         click.echo(f"speed: {s['speed_points']:.2f}/{s['speed_max_points']:g} points "
-                   "(ratio = plugin time / reference time, '~' = not significantly different from 1)")
+                   "(ratio = plugin time / reference time; '~' = within the method's 5% resolution of 1)")
     for note in s.get("notes", []):
         click.echo(f"note: {note}")
     if out is not None:
         click.echo(f"reports: {out}/ (report.md, report.html, cases.csv, tasks.csv, summary.json, "
-                   "results.json, junit.xml" + (", benchmark.json)" if s.get("speed") else ")"))
+                   "results.json, junit.xml" + (", benchmark.json, speed.csv)" if s.get("speed") else ")"))
 
 
 def print_list() -> None:
