@@ -541,8 +541,8 @@ def _svg_bar(row: dict[str, Any], y: float, x_of: Callable[[float], float]) -> s
 def speed_chart_svg(tasks: pd.DataFrame) -> str:
     """Inline SVG: a horizontal bar per task of its time ratio to the reference, log scale.
 
-    Bars start at ratio 1: right (red) is slower, left (green) faster, grey is not
-    significantly different ("~"); the black whisker is the confidence interval.
+    Bars start at ratio 1: right (red) is slower, left (green) faster, grey is within the
+    method's resolution of 1 ("~"); the black whisker is the confidence interval.
     """
     rows = _speed_rows(tasks)
     span = _log_span(rows)
