@@ -229,11 +229,8 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
     rng = np.random.default_rng(seed + 7919)
     results: list[SizeResult] = []
     skipped: dict[str, str] = {}
+    started = False
     try:
-        ref.session.start()
-        plug.session.start()
-        ref.calibrate_overhead()
-        plug.calibrate_overhead()
         for task in tasks:
             if not task.speed_sizes or task.speed_inputs is None:
                 continue
@@ -249,6 +246,11 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
                     results.append(SizeResult(task.name, size, note=stopped))
                     continue
                 try:
+                    if not started:  # only once a task passed: a plugin that never loads is not started
+                        for side in (ref, plug):
+                            side.session.start()
+                            side.calibrate_overhead()
+                        started = True
                     res = _measure_size(ref, plug, task, size, kwargs, opts, target, seed)
                 except (WorkerDied, LoadFailed, RuntimeError) as exc:
                     res = SizeResult(task.name, size, note=f"not timed: {exc}")

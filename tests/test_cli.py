@@ -100,8 +100,9 @@ def test_help_on_every_command() -> None:
         assert proc.returncode == 0 and "Usage:" in proc.stdout
 
 
-def test_import_error_is_graded_not_a_crash(tmp_path: Path) -> None:
-    res = run(PLUGINS / "raises_at_import.py", tmp_path / "out", "--tasks", "relu*")
+@pytest.mark.parametrize("speed", [False, True])
+def test_import_error_is_graded_not_a_crash(tmp_path: Path, speed: bool) -> None:
+    res = run(PLUGINS / "raises_at_import.py", tmp_path / "out", "--tasks", "relu*", speed=speed)
     assert res.code == 1
     cases = res.cases()
     assert (cases["outcome"] == "error").all()
