@@ -28,20 +28,18 @@ from typing import Any
 import numpy as np
 
 from harness import codec
-from harness.loader import PluginError, PluginSpec
+from harness.loader import PluginSpec
 from harness.model import (
     CRASH,
     ERROR,
     INVALID,
     NOT_IMPLEMENTED,
-    PASS,
     TIMEOUT,
     Case,
     Task,
     Verdict,
 )
 from harness.sandbox import (
-    Capabilities,
     Limits,
     MemoryCgroup,
     PidsCgroup,
@@ -475,9 +473,3 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
         session.close()
     return grading
 
-
-def check_capabilities() -> Capabilities:
-    return probe()
-
-
-__all__ = ["PASS", "Grading", "LoadFailed", "PluginError", "PluginSession", "WorkerProcess", "grade"]

@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import sys
-import time
 import traceback
 import warnings
 from pathlib import Path
@@ -110,18 +109,15 @@ class Worker:
         pristine = copy.deepcopy(kwargs)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            t0 = time.perf_counter()
             try:
                 result = getattr(self.pm.hook, hook)(**kwargs)
             except NotImplementedError:  # a template's stub, or a branch left to do
                 return {"status": "not implemented"}, None
             except BaseException as exc:  # sys.exit() and KeyboardInterrupt too
                 return _error(exc), None
-            seconds = time.perf_counter() - t0
         try:  # the return value and the warnings are the plugin's objects: they may raise
             meta = {
                 "status": "ok",
-                "seconds": seconds,
                 "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})[:5],
                 "mutated": [k for k in kwargs if _changed(pristine[k], kwargs[k])],
             }
