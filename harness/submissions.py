@@ -24,7 +24,7 @@ import shutil
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -253,6 +253,28 @@ def extract_archive(name: str, source: Path | IO[bytes], dest: Path) -> None:
         raise SubmissionError(f"cannot read archive {name}: {exc}") from None
 
 
+def _write_member(dest: Path, name: str, is_dir: bool, open_member: Callable[[], IO[bytes]],
+                  budget: _Budget) -> None:
+    """Write one archive member below ``dest`` (a name that leaves ``dest`` is skipped)."""
+    rel = safe_member_path(name)
+    if rel is None:
+        return
+    out = dest.joinpath(*rel.parts)
+    if is_dir:
+        out.mkdir(parents=True, exist_ok=True)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open_member() as src:
+        _copy_capped(src, out, budget)
+
+
+def _tar_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    src = tar.extractfile(member)
+    if src is None:
+        raise SubmissionError(f"archive member {member.name!r} cannot be read")
+    return src
+
+
 def _extract_zip(source: Path | IO[bytes], dest: Path, budget: _Budget) -> None:
     with zipfile.ZipFile(source) as zf:
         for info in zf.infolist():
@@ -260,16 +282,7 @@ def _extract_zip(source: Path | IO[bytes], dest: Path, budget: _Budget) -> None:
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
                 raise SubmissionError(f"archive member {info.filename!r} is a link")
-            rel = safe_member_path(info.filename)
-            if rel is None:
-                continue
-            out = dest.joinpath(*rel.parts)
-            if info.is_dir():
-                out.mkdir(parents=True, exist_ok=True)
-                continue
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src:
-                _copy_capped(src, out, budget)
+            _write_member(dest, info.filename, info.is_dir(), lambda info=info: zf.open(info), budget)
 
 
 def _extract_tar(source: Path | IO[bytes], dest: Path, budget: _Budget) -> None:
@@ -282,19 +295,7 @@ def _extract_tar(source: Path | IO[bytes], dest: Path, budget: _Budget) -> None:
                 raise SubmissionError(f"archive member {member.name!r} is a link")
             if not (member.isfile() or member.isdir()):
                 raise SubmissionError(f"archive member {member.name!r} is not a regular file")
-            rel = safe_member_path(member.name)
-            if rel is None:
-                continue
-            out = dest.joinpath(*rel.parts)
-            if member.isdir():
-                out.mkdir(parents=True, exist_ok=True)
-                continue
-            out.parent.mkdir(parents=True, exist_ok=True)
-            src = tar.extractfile(member)
-            if src is None:
-                raise SubmissionError(f"archive member {member.name!r} cannot be read")
-            with src:
-                _copy_capped(src, out, budget)
+            _write_member(dest, member.name, member.isdir(), lambda m=member: _tar_file(tar, m), budget)
 
 
 def find_plugin(root: Path) -> Path:
