@@ -114,6 +114,8 @@ def _run(pkg_parent: Path, xdg: Path, home: Path, *flags: str) -> dict:
             timeout=300,
             preexec_fn=_drop_root_file_powers if AS_ROOT else None,
         )
+    except subprocess.TimeoutExpired:
+        raise  # a hung child is a failure, never a skip
     except subprocess.SubprocessError as exc:  # pragma: no cover - a root without CAP_SETPCAP
         pytest.skip(f"cannot drop root's file capabilities to test a read-only install: {exc}")
     assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,55 @@
+"""Suite-wide: with ``--allowed-skips FILE`` a skip whose reason FILE does not list fails the run.
+
+A test may skip only for a capability the machine truly lacks; ``.ci/run``
+passes ``.ci/expected-skips.txt``, the explicit list of such reasons for the
+CI machine, so a test that CI can run never passes there by skipping.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--allowed-skips", metavar="FILE", default=None,
+                     help="fail the run on a skip whose reason contains none of FILE's lines")
+
+
+def _allowed(config: pytest.Config) -> list[str] | None:
+    path = config.getoption("--allowed-skips")
+    if path is None:
+        return None
+    lines = Path(path).read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+
+
+def _unexpected(config: pytest.Config) -> list[pytest.TestReport] | None:
+    """The skips whose reason the allowed list does not name (None without ``--allowed-skips``)."""
+    allowed = _allowed(config)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if allowed is None or reporter is None:
+        return None
+    return [r for r in reporter.stats.get("skipped", []) if not any(a in _reason(r) for a in allowed)]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    unexpected = _unexpected(config)
+    if unexpected is None:
+        return
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(f"skips: {skipped}, {len(unexpected)} of them not in "
+                                f"{config.getoption('--allowed-skips')}")
+    for r in unexpected:
+        terminalreporter.write_line(f"UNEXPECTED SKIP {r.nodeid}: {_reason(r)}", red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _unexpected(session.config) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
