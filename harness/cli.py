@@ -68,7 +68,8 @@ def limit_options(f):
     f = click.option("--case-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
                      help="Wall-time limit of one case, in seconds.")(f)
     f = click.option("--cpu-limit", type=click.IntRange(min=1), default=300, show_default=True,
-                     help="CPU-time limit of one plugin worker, in seconds.")(f)
+                     help="CPU-time limit of one case, in seconds (all the plugin's processes "
+                          "together; each case gets the whole limit).")(f)
     f = click.option("--memory-limit", type=click.IntRange(min=256), default=4096, show_default=True,
                      help="Address-space limit of one plugin worker, in MiB.")(f)
     f = click.option("--output-limit", type=click.IntRange(min=1), default=256, show_default=True,

@@ -108,7 +108,8 @@ def _compare_leaf(
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(got - exp)
         same = (got == exp) | (got_nan & exp_nan)
-        bad = ~same & ~(err <= atol + rtol * np.abs(exp))
+        # an expected inf or NaN is matched exactly: no tolerance around it
+        bad = ~same & (~np.isfinite(exp) | ~(err <= atol + rtol * np.abs(exp)))
     if not bad.any():
         return Verdict(PASS)
     err = np.where(bad, np.where(np.isnan(err), np.inf, err), -1.0)

@@ -47,6 +47,7 @@ class Verdict:
     outcome: str
     message: str = ""
     mistake: str = ""  # name of the known mistake the output matches, if any
+    limit: str = ""  # the limit the case reached: "timeout", "CPU-time limit" or "memory limit"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,14 @@ written here and only read by the worker, ``out/`` and ``work/`` are the only
 places the worker may write. A worker that hangs is killed, one that dies is
 restarted for the next case, and the case it took down is recorded with what
 happened.
+
+Tasks are isolated from each other: each task runs in a fresh fork of the
+worker taken right after the plugin's import (see :mod:`harness.worker`); at
+the end of a task that fork and every process it left are killed, and the
+scratch directory is emptied, so the next task starts from the same state
+whatever a hook did. A hook that reached a limit (wall time, CPU time,
+memory) :data:`FAST_FAIL_AFTER` times has its task's remaining cases marked
+with that outcome without running them.
 """
 
 from __future__ import annotations
@@ -40,15 +48,19 @@ from harness.model import (
     Verdict,
 )
 from harness.sandbox import (
+    CpuCgroup,
     Limits,
     MemoryCgroup,
     PidsCgroup,
+    inner_pid,
     preexec,
     probe,
     wrap_command,
 )
 
 MAX_LINE = 1 << 20  # a protocol line longer than this is junk
+CPU_POLL_S = 0.25  # how often the CPU time of a case's processes is read while it runs
+FAST_FAIL_AFTER = 2  # limit hits of one hook after which its task's remaining cases are not run
 #: Every worker's environment: threads pinned to one, so that timings and limits
 #: are per core; glibc's malloc keeps freed blocks of up to 32 MiB instead of
 #: unmapping them, so a timed call does not pay the kernel's page faults for
@@ -95,6 +107,11 @@ class WorkerProcess:
             (self.scratch / sub).mkdir()
         self.cgroup = PidsCgroup(limits.max_processes)
         self.memory = MemoryCgroup(limits.memory_mb)
+        self.cpu = CpuCgroup()
+        self._cpu_start: float | None = None  # the CPU seconds when the open request was sent
+        self._memory_start = (0, 0)
+        self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
+        self.in_task = False
         self.phase = "while importing the plugin"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
         env.update(WORKER_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
@@ -107,12 +124,12 @@ class WorkerProcess:
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker", str(req_r), str(resp_w),
                 json.dumps(spec.to_dict()), str(self.scratch), *map(str, writable)]
-        self._stderr = open(self.scratch / "stderr.txt", "wb")  # noqa: SIM115 (closed in close())
+        self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, [self.cgroup, self.memory]),
+            preexec_fn=lambda: preexec(limits, [self.cgroup, self.memory, self.cpu]),
         )
         os.close(req_r)
         os.close(resp_w)
@@ -130,8 +147,14 @@ class WorkerProcess:
         try:
             while b"\n" not in self._buf:
                 left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                if left <= 0:
                     raise WorkerDied(self._stop_for(TIMEOUT))
+                if not sel.select(min(left, CPU_POLL_S)):
+                    if self._over_cpu():
+                        raise WorkerDied(self._stop_for(
+                            CRASH, f"{self._cpu_reached()} (all the plugin's processes together; the worker "
+                                   "was stopped)", "CPU-time limit"))
+                    continue
                 chunk = os.read(self._resp_r, 65536)
                 if not chunk:
                     raise WorkerDied(self._died())
@@ -149,6 +172,16 @@ class WorkerProcess:
         if not isinstance(msg, dict):
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
         return msg
+
+    def _over_cpu(self) -> bool:
+        """Whether the open request's processes have used more CPU time than one case may."""
+        if self._cpu_start is None:
+            return False
+        now = self.cpu.seconds()
+        return now is not None and now - self._cpu_start > self.limits.cpu_seconds
+
+    def _cpu_reached(self) -> str:
+        return f"CPU-time limit ({self.limits.cpu_seconds} s) reached"
 
     def _send(self, msg: dict[str, Any]) -> None:
         try:
@@ -174,6 +207,61 @@ class WorkerProcess:
         self.notes = _strings(msg.get("notes"))
         self.unmarked = _strings(msg.get("unmarked"))
         self.phase = "in the middle of a case"
+        self.zygote = self._zygote_pids()
+
+    # -- tasks -------------------------------------------------------------
+    def _zygote_pids(self) -> frozenset[int]:
+        """The host pids of the processes that outlive a task; empty when tasks cannot be forked here.
+
+        They are the worker that imported the plugin and, in a PID namespace,
+        the namespace wrapper and the namespace's init (process 1); the worker
+        is process 2, the init's first child. Every other process of the
+        sandbox (a task's fork and what it started) is killed at a task's end.
+        """
+        if self.cgroup.path is None:
+            return frozenset()  # no way to find every process a task left
+        if not probe().namespaces:
+            return frozenset({self.proc.pid})
+        keep = {self.proc.pid} | {p for p in self.cgroup.procs() if inner_pid(p) in (1, 2)}
+        return frozenset(keep) if len(keep) == 3 else frozenset()
+
+    def fork_task(self) -> None:
+        """Serve the next requests from a fresh fork of the worker as it was after the import.
+
+        Raises WorkerDied; a worker that cannot fork tasks (no ``zygote``)
+        serves them itself.
+        """
+        if not self.zygote or self.in_task:
+            return
+        answer = self.exchange({"op": "fork"}, self.limits.start_seconds)
+        if answer.get("status") != "ok":
+            raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
+        self.in_task = True
+        self._memory_start = self.memory.hits()
+
+    def end_task(self) -> bool:
+        """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""
+        if not self.in_task or not self.alive():
+            return False
+        self.in_task = False
+        self._cpu_start = None
+        if not self.cgroup.kill_all(keep=self.zygote) or not set(self.cgroup.procs()) >= self.zygote:
+            return False
+        try:
+            ended = self._read_line(time.monotonic() + 5)
+        except WorkerDied:
+            return False
+        if ended.get("type") != "task_ended" or self._buf or self._unsolicited():
+            return False  # the task's fork said more than its answers: no reuse
+        for sub in ("in", "out", "work"):
+            for entry in (self.scratch / sub).iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    if entry.name != "numba-cache":  # the plugin's compiled code, kept across tasks
+                        shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        self._stderr.truncate(0)
+        return True
 
     def request(self, op: str, payload: Any, timeout: float, **extra: Any) -> tuple[dict[str, Any], Any]:
         """Send one request; return the answer and the decoded outputs.
@@ -186,6 +274,7 @@ class WorkerProcess:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         os.close(fd)
         codec.write(path, payload)
+        self._cpu_start = self.cpu.seconds()  # a case's CPU time is polled while it runs
         self._send({"id": rid, "op": op, "path": str(path), **extra})
         msg = self._answer(rid, time.monotonic() + timeout)
         path.unlink(missing_ok=True)
@@ -216,6 +305,7 @@ class WorkerProcess:
     def exchange(self, msg: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request that carries no files and wait for its answer line."""
         rid = self._new_id()
+        self._cpu_start = None  # timed bench blocks read no cgroup file; their timeout bounds them
         self._send({"id": rid, **msg})
         answer = self._answer(rid, time.monotonic() + timeout)
         if self._unsolicited():
@@ -239,6 +329,9 @@ class WorkerProcess:
             msg = self._read_line(deadline)
             if msg.get("id") == rid:
                 return msg
+            if self.in_task and msg.get("type") == "task_ended":  # the task's fork died
+                code = msg.get("status")
+                raise WorkerDied(self._died(code if isinstance(code, int) else None))
             if not isinstance(msg.get("id"), str) or msg["id"] not in self._issued:
                 raise WorkerDied(self._stop_for(INVALID, "the worker answered a request it was not sent"))
 
@@ -253,39 +346,41 @@ class WorkerProcess:
         lines = [ln for ln in data.splitlines() if ln.strip() and not ln.startswith("Extension modules:")]
         return lines[-1].strip() if lines else ""
 
-    def _died(self) -> Verdict:
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return self._stop_for(CRASH, "the worker closed its channel and did not exit")
-        memory_hit = self.memory.hit_limit()
+    def _died(self, code: int | None = None) -> Verdict:
+        """The verdict on a worker (or, with ``code``, a task's fork) that ended; the worker is killed."""
+        if code is None:
+            try:
+                code = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                return self._stop_for(CRASH, "the worker closed its channel and did not exit")
+        memory_hit = self.memory.hit_limit(self._memory_start)
         self.kill()
         sig = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0  # the init's 128 + signal
+        limit = ""
         if sig:
-            msg = f"the plugin's process crashed: {self._why(sig, memory_hit)}"
+            why, limit = self._why(sig, memory_hit)
+            msg = f"the plugin's process crashed: {why}"
         else:
             msg = f"the plugin's process exited with status {code} {self.phase}"
         tail = self._stderr_tail()
-        return Verdict(CRASH, f"{msg} ({tail})" if tail and sig else msg)
+        return Verdict(CRASH, f"{msg} ({tail})" if tail and sig else msg, limit=limit)
 
-    def _why(self, sig: int, memory_hit: bool) -> str:
-        """What a signal that ended the worker means."""
-        cpu = f"CPU-time limit ({self.limits.cpu_seconds} s) reached ({_signal_name(sig)})"
+    def _why(self, sig: int, memory_hit: bool) -> tuple[str, str]:
+        """What a signal that ended the worker means, and the limit it stands for ("" for none)."""
         if sig == signal.SIGXCPU:
-            return cpu
+            return f"{self._cpu_reached()} ({_signal_name(sig)})", "CPU-time limit"
         if sig == signal.SIGKILL and memory_hit:
-            return f"memory limit ({self.limits.memory_mb} MiB) reached (killed by the kernel)"
-        if sig == signal.SIGKILL and time.monotonic() - self.started >= self.limits.cpu_seconds:
-            return cpu
+            return f"memory limit ({self.limits.memory_mb} MiB) reached (killed by the kernel)", "memory limit"
         if sig == signal.SIGXFSZ:
-            return f"output too large (file size limit {self.limits.output_mb} MiB)"
-        return f"killed by {_signal_name(sig)}"
+            return f"output too large (file size limit {self.limits.output_mb} MiB)", ""
+        return f"killed by {_signal_name(sig)}", ""
 
-    def _stop_for(self, outcome: str, message: str = "") -> Verdict:
+    def _stop_for(self, outcome: str, message: str = "", limit: str = "") -> Verdict:
         self.kill()
         if outcome == TIMEOUT:
             message = message or f"no answer within {self.limits.case_seconds:g} s (the worker was stopped)"
-        return Verdict(outcome, message)
+            limit = "timeout"
+        return Verdict(outcome, message, limit=limit)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -304,6 +399,7 @@ class WorkerProcess:
             pass
         self.cgroup.kill_all()  # without namespaces, what escaped the process group
         self.memory.kill_all()
+        self.cpu.kill_all()
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -313,6 +409,7 @@ class WorkerProcess:
             except (WorkerDied, subprocess.TimeoutExpired):
                 pass
         self.kill()
+        self.in_task = False
         for fd in (self._req_w, self._resp_r):
             try:
                 os.close(fd)
@@ -321,6 +418,7 @@ class WorkerProcess:
         self._stderr.close()
         self.cgroup.remove()
         self.memory.remove()
+        self.cpu.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -365,10 +463,11 @@ def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> 
             return Verdict(NOT_IMPLEMENTED, f"hook {call.hook!r} is not implemented")
         if status == "error":
             head = f"{_text(meta.get('type')) or 'Exception'}: {_text(meta.get('message'))[:2000]}".strip()
+            limit = ""
             if meta.get("type") == "MemoryError":
-                head = f"memory limit ({memory_mb} MiB) reached: {head}"
+                head, limit = f"memory limit ({memory_mb} MiB) reached: {head}", "memory limit"
             lines = [ln for ln in _strings(meta.get("traceback")) if ln]
-            return Verdict(ERROR, "\n".join([f"{call.hook} raised {head}", *lines[:-1]]))
+            return Verdict(ERROR, "\n".join([f"{call.hook} raised {head}", *lines[:-1]]), limit=limit)
         if status != "ok":
             return Verdict(INVALID, "the worker broke the answer protocol")
         if meta.get("mutated"):
@@ -391,7 +490,11 @@ def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> 
 
 
 class PluginSession:
-    """Grades cases of one plugin, restarting its worker whenever it dies."""
+    """Grades cases of one plugin, restarting its worker whenever it dies.
+
+    Cases between :meth:`end_task` calls run in one fork of the worker (or,
+    where the sandbox cannot find every process a task left, in one worker).
+    """
 
     def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = ()) -> None:
         self.spec, self.limits, self.writable = spec, limits, list(writable)
@@ -414,15 +517,12 @@ class PluginSession:
 
     def run_case(self, case: Case) -> Verdict:
         worker = self.start()
-        missing = [c.hook for c in case.calls if c.hook not in worker.hooks]
-        if missing:
-            first = case.calls[0].hook
-            if missing[0] == first:
-                return Verdict(NOT_IMPLEMENTED, f"hook {first!r} is not implemented")
-            return Verdict(NOT_IMPLEMENTED, f"this check also needs hook {missing[0]!r}, "
-                                            "which the plugin does not implement")
+        first = case.calls[0].hook
+        if first not in worker.hooks:
+            return Verdict(NOT_IMPLEMENTED, f"hook {first!r} is not implemented")
         payload = [(c.hook, c.kwargs) for c in case.calls]
         try:
+            worker.fork_task()
             answer, outputs = worker.request("call", payload, self.limits.case_seconds)
         except WorkerDied as exc:
             return exc.verdict
@@ -430,15 +530,41 @@ class PluginSession:
             return Verdict(INVALID, "the worker broke the answer protocol")
         return _judge(case, answer, outputs, self.limits.memory_mb)
 
+    def end_task(self) -> None:
+        """End a task: the next case starts in a clean worker (a new fork, or a new worker)."""
+        if self.worker is not None and not self.worker.end_task():
+            self.close()
+
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
 
 
+def _not_run(task: Task, hits: list[Verdict]) -> Verdict:
+    """The verdict of a case not run after its hook reached a limit ``FAST_FAIL_AFTER`` times."""
+    last = hits[-1]
+    return Verdict(last.outcome, f"not run after {_limits_text(hits)} of {task.hook} (the last: {last.message})",
+                   limit=last.limit)
+
+
+def _limits_text(hits: list[Verdict]) -> str:
+    kinds = list(dict.fromkeys(v.limit for v in hits))
+    if kinds == ["timeout"]:
+        return f"{len(hits)} timeouts"
+    if len(kinds) == 1:
+        return f"{len(hits)} {kinds[0]} hits"
+    return f"{len(hits)} limit hits: {', '.join(kinds)}"
+
+
 def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
           writable: list[Path] = (), progress: Any = None) -> Grading:
-    """Grade every case of ``tasks`` for one plugin. Raises LoadFailed for usage errors."""
+    """Grade every case of ``tasks`` for one plugin. Raises LoadFailed for usage errors.
+
+    Each task starts in a clean worker (:meth:`PluginSession.end_task`); a
+    hook that reached a limit ``FAST_FAIL_AFTER`` times has the remaining
+    cases of its task marked with that outcome, not run, and a note says so.
+    """
     grading = Grading(spec, notes=list(probe().notes()))
     session = PluginSession(spec, limits, writable)
     import_error: str | None = None
@@ -452,17 +578,26 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
         rng = np.random.default_rng(seed)
         for task in tasks:
             cases = task.make_cases(rng)
+            hits: list[Verdict] = []
+            not_run = 0
             for case in cases:
                 t0 = time.monotonic()
                 if import_error is not None:
                     verdict = Verdict(ERROR, f"import failed: {import_error}")
+                elif len(hits) >= FAST_FAIL_AFTER:
+                    verdict, not_run = _not_run(task, hits), not_run + 1
                 else:
                     try:
                         verdict = session.run_case(case)
                     except LoadFailed as exc:  # a restart that no longer imports
                         import_error = str(exc)
                         verdict = Verdict(ERROR, f"import failed: {import_error}")
+                    if verdict.limit:
+                        hits.append(verdict)
                 grading.results.append(CaseResult(task, case, verdict, time.monotonic() - t0))
+            session.end_task()
+            if not_run:
+                grading.notes.append(f"{task.name}: {not_run} cases not run after {_limits_text(hits)}")
             if progress is not None:
                 progress(task)
         grading.hooks = set(session.hooks or ())
@@ -472,4 +607,3 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
     finally:
         session.close()
     return grading
-

@@ -6,8 +6,10 @@ What each layer does (README, "Security model"):
   PID namespace (when it dies the kernel kills every process it started, also
   those that called ``setsid``) and of a network namespace with no interface
   up (no network, loopback included);
-* resource limits: CPU seconds, address space (memory), size of a written
-  file (output), open files, no core dumps;
+* resource limits: CPU seconds (per case: the worker moves its soft limit
+  before each case, and a cpuacct cgroup lets the grading side stop a case
+  whose processes together used more), address space (memory), size of a
+  written file (output), open files, no core dumps;
 * a pids cgroup caps the number of processes (a fork storm), a memory cgroup
   caps the memory of all of them together (a fork of memory hogs); cgroups
   left behind by a harness that was killed are emptied and removed by the
@@ -41,6 +43,11 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PIDS_CGROUP_ROOT = CGROUP_ROOT / "pids"
 MEMORY_CGROUP_ROOT = CGROUP_ROOT / "memory"
+CPUACCT_CGROUP_ROOT = CGROUP_ROOT / "cpuacct"
+#: The hard RLIMIT_CPU of a worker process, in cases' worth of CPU time: the soft
+#: limit is moved before each case (to the CPU time used so far + one case's
+#: limit), and a process can move its soft limit up to the hard one only.
+CPU_BACKSTOP_CASES = 100
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class Limits:
     """Limits of one plugin's grading (README, "Security model")."""
 
     case_seconds: float = 10.0  # wall time of one case
-    cpu_seconds: int = 300  # CPU time of one worker process
+    cpu_seconds: int = 300  # CPU time of one case (every process of the worker together)
     memory_mb: int = 4096  # address space of the worker, and memory of all its processes
     output_mb: int = 256  # largest file the worker may write (an output)
     max_processes: int = 64  # processes alive at once in the sandbox
@@ -63,6 +70,7 @@ class Capabilities:
     pids_cgroup: bool
     memory_cgroup: bool = False
     seccomp: bool = False
+    cpuacct_cgroup: bool = False
 
     def notes(self) -> list[str]:
         out = []
@@ -74,12 +82,16 @@ class Capabilities:
         elif self.landlock_abi < 4:
             out.append(f"Landlock ABI {self.landlock_abi} here: TCP is cut off only by the network namespace")
         if not self.pids_cgroup:
-            out.append("no pids cgroup here: the number of processes a plugin starts is not capped")
+            out.append("no pids cgroup here: the number of processes a plugin starts is not capped, "
+                       "and every task gets a newly started worker (slower)")
         if not self.memory_cgroup:
             out.append("no memory cgroup here: the memory limit holds per process, "
                        "not for all of a plugin's processes together")
         if not self.seccomp:
             out.append("no seccomp filter here: plugins can reach the host's Unix-domain sockets")
+        if not self.cpuacct_cgroup:
+            out.append("no cpuacct cgroup here: the CPU-time limit of a case holds per process "
+                       "(a plugin that lifts it is stopped by the wall-time limit)")
         return out
 
 
@@ -97,7 +109,8 @@ def probe() -> Capabilities:
     return Capabilities(namespaces=ns, landlock_abi=landlock_abi(),
                         pids_cgroup=_cgroup_usable(PIDS_CGROUP_ROOT),
                         memory_cgroup=_cgroup_usable(MEMORY_CGROUP_ROOT),
-                        seccomp=_SECCOMP_ARCH is not None)
+                        seccomp=_SECCOMP_ARCH is not None,
+                        cpuacct_cgroup=_cgroup_usable(CPUACCT_CGROUP_ROOT))
 
 
 def _cgroup_usable(root: Path) -> bool:
@@ -154,10 +167,12 @@ class Cgroup:
             return []
         return _procs(self.path)
 
-    def kill_all(self) -> None:
-        """SIGKILL every process left in the cgroup, until it is empty (about 1 s at most)."""
-        if self.path is not None:
-            _kill_procs(self.path)
+    def kill_all(self, keep: frozenset[int] = frozenset()) -> bool:
+        """SIGKILL every process in the cgroup but ``keep``, until none is left (about 1 s at most).
+
+        Returns whether none is left.
+        """
+        return self.path is None or _kill_procs(self.path, keep)
 
     def remove(self) -> None:
         if self.path is None:
@@ -186,16 +201,47 @@ class MemoryCgroup(Cgroup):
             settings["memory.memsw.limit_in_bytes"] = limit
         super().__init__(MEMORY_CGROUP_ROOT, settings)
 
-    def hit_limit(self) -> bool:
-        """Whether the kernel had to refuse or reclaim memory at the limit (OOM kills included)."""
+    def hits(self) -> tuple[int, int]:
+        """How often the kernel killed (OOM) or refused or reclaimed memory at the limit so far."""
         if self.path is None:
-            return False
+            return (0, 0)
         try:
             oom = (self.path / "memory.oom_control").read_text().split()
             kills = int(oom[oom.index("oom_kill") + 1]) if "oom_kill" in oom else 0
-            return kills > 0 or int((self.path / "memory.failcnt").read_text()) > 0
+            return (kills, int((self.path / "memory.failcnt").read_text()))
         except (OSError, ValueError):
-            return False
+            return (0, 0)
+
+    def hit_limit(self, since: tuple[int, int] = (0, 0)) -> bool:
+        """Whether the kernel had to refuse or reclaim memory at the limit since ``since`` (:meth:`hits`)."""
+        return any(now > then for now, then in zip(self.hits(), since, strict=True))
+
+
+class CpuCgroup(Cgroup):
+    """Accounts the CPU time of all the processes of one worker together (threads, children, the dead)."""
+
+    def __init__(self) -> None:
+        super().__init__(CPUACCT_CGROUP_ROOT, {})
+
+    def seconds(self) -> float | None:
+        """CPU seconds used so far by the worker's processes; None without the cgroup."""
+        if self.path is None:
+            return None
+        try:
+            return int((self.path / "cpuacct.usage").read_text()) / 1e9
+        except (OSError, ValueError):
+            return None
+
+
+def inner_pid(pid: int) -> int | None:
+    """The number of host process ``pid`` in its innermost PID namespace (None: gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return pid
 
 
 @functools.cache
@@ -210,17 +256,18 @@ def _procs(path: Path) -> list[int]:
         return []
 
 
-def _kill_procs(path: Path) -> None:
-    for _ in range(50):
-        pids = _procs(path)
+def _kill_procs(path: Path, keep: frozenset[int] = frozenset()) -> bool:
+    for _ in range(200):
+        pids = [p for p in _procs(path) if p not in keep]
         if not pids:
-            return
+            return True
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        time.sleep(0.02)
+        time.sleep(0.005)
+    return False
 
 
 def _pid_alive(pid: int) -> bool:
@@ -272,7 +319,8 @@ def preexec(limits: Limits, cgroups: list[Cgroup] | Cgroup) -> None:
     for cgroup in cgroups if isinstance(cgroups, list) else [cgroups]:
         cgroup.join()
     mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+    # the worker moves the soft limit before each case (harness.worker.Worker.limit_cpu)
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds * CPU_BACKSTOP_CASES))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mb, limits.memory_mb * mb))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_mb * mb, limits.output_mb * mb))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -285,6 +333,7 @@ def preexec(limits: Limits, cgroups: list[Cgroup] | Cgroup) -> None:
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _RULE_PATH_BENEATH = 1
 _FS_WRITE_FILE = 1 << 1
 _FS_WRITE_DIR = sum(1 << i for i in (4, 5, 6, 7, 8, 9, 10, 11, 12))  # remove/make
@@ -354,6 +403,12 @@ def restrict_writes(writable: list[Path]) -> bool:
     os.close(ruleset)
     return ok
 
+
+
+def forbid_tracing() -> None:
+    """Make this process (and its forks) non-dumpable: no process of the same user can ptrace it
+    or read its memory without a capability (and the worker holds none)."""
+    _libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 # --------------------------------------------------------------- capabilities

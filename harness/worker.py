@@ -12,6 +12,17 @@ and writes their outputs to ``out/out-ID.npz``; ``{"id", "op": "stage",
 "path", "hook"}`` keeps a hook's keyword arguments for the ``{"id", "op":
 "bench", "number"}`` requests that follow, each calling it ``number`` times
 (speed, timed by the grading side); ``{"op": "exit"}``.
+
+``{"id", "op": "fork"}`` starts a task: the worker that imported the plugin
+(the zygote) forks a copy of itself, which answers this request and every
+request that follows, until the grading side kills it (and every process it
+left) at the end of the task; the zygote, which never runs a hook, then waits
+for the next ``fork``. So each task starts from the state right after the
+import, whatever the hooks of an earlier task did to their process.
+
+Before each ``call`` the soft CPU-time limit is moved to the CPU time used so
+far plus one case's limit (the limit the worker was started with): the limit
+holds per case, not per process.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import copy
 import errno
 import gc
 import json
+import math
 import os
 import resource
 import sys
@@ -33,7 +45,7 @@ import numpy as np
 from harness import codec, hookspecs
 from harness.loader import PluginError, PluginSpec, implemented, load, make_manager, unmarked_hooks
 from harness.model import Invalid
-from harness.sandbox import drop_capabilities, restrict_sockets, restrict_writes
+from harness.sandbox import drop_capabilities, forbid_tracing, restrict_sockets, restrict_writes
 
 _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__file__).parent), "<frozen ")
 
@@ -102,6 +114,19 @@ class Worker:
         self.functions = implemented(pm)
         self.scratch = scratch
         self.staged: tuple[str, dict[str, Any]] = ("", {})
+        self.cpu_per_case = resource.getrlimit(resource.RLIMIT_CPU)[0]
+
+    def limit_cpu(self) -> None:
+        """Let the next case use ``cpu_per_case`` seconds of CPU time, whatever earlier cases used."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if self.cpu_per_case == resource.RLIM_INFINITY:
+            return
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        want = math.ceil(usage.ru_utime + usage.ru_stime) + self.cpu_per_case
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if want != soft:
+            resource.setrlimit(resource.RLIMIT_CPU, (want, hard))
 
     def call(self, hook: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         if hook not in self.functions:
@@ -157,6 +182,7 @@ class Worker:
             codec.write(out, None)
             return {"id": rid, "status": "ok", "path": str(out)}
         metas, outputs = [], []
+        self.limit_cpu()
         for hook, kwargs in calls:
             meta, output = self.call(hook, kwargs)
             metas.append(meta)
@@ -239,14 +265,56 @@ def main(argv: list[str]) -> int:
     worker = Worker(pm, scratch)
     _send(fd_out, {"type": "hello", "hooks": sorted(worker.functions), "notes": notes,
                    "unmarked": unmarked_hooks(module)})
-    with os.fdopen(fd_in, "r") as requests:
-        for line in requests:
-            req = json.loads(line)
-            if req.get("op") == "exit":
-                break
-            _send(fd_out, worker.handle(req))
+    serve(worker, Lines(fd_in), fd_out, zygote=True)
     return 0
 
+
+class Lines:
+    """JSON requests read from a descriptor, one a line (its buffer is cleared in a zygote after a fork)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.buf = fd, b""
+
+    def next(self) -> dict[str, Any] | None:
+        while b"\n" not in self.buf:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+
+def serve(worker: Worker, requests: Lines, fd_out: int, *, zygote: bool) -> None:
+    """Answer requests until "exit" or the end of the channel.
+
+    A zygote forks a server per task on "fork" and says ``{"type":
+    "task_ended", "status"}`` when that server has ended (killed by the
+    grading side, or dead of its own); once it has forked, it never runs a
+    hook itself: it ignores every request but "fork" and "exit".
+    """
+    forked = False
+    while (req := requests.next()) is not None and req.get("op") != "exit":
+        if req.get("op") == "fork" and zygote:
+            status = fork_task(worker, requests, fd_out, req["id"])
+            forked = True
+            _send(fd_out, {"type": "task_ended", "status": status})
+        elif not forked:
+            _send(fd_out, worker.handle(req))
+
+
+def fork_task(worker: Worker, requests: Lines, fd_out: int, rid: str) -> int:
+    """Fork the server of one task; in the zygote, wait for its end and return its exit code."""
+    forbid_tracing()  # a task's process may not ptrace the zygote or read its memory
+    child = os.fork()
+    if child == 0:
+        try:
+            _send(fd_out, {"id": rid, "status": "ok"})
+            serve(worker, requests, fd_out, zygote=False)
+        finally:
+            os._exit(0)
+    requests.buf = b""  # what was read ahead belongs to the task
+    return os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

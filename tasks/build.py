@@ -4,8 +4,10 @@
   for a copy of the same arguments (or an explicit expected tree).
 * :class:`Printed` - an expected leaf printed on a slide, with its own ``atol``
   (one unit in the last printed digit).
-* :func:`fd_case` / :func:`param_fd_case` - finite-difference checks of a
-  plugin's derivative against the plugin's OWN forward function or cost.
+* :func:`fd_case` - a derivative against finite differences of the
+  reference's forward function (computed here, never by the plugin);
+  :func:`param_fd_case` - gradients a hook returns against finite
+  differences of the cost the same hook returns.
 * :func:`claim_case` - several calls and a trusted check of a lecture claim.
 
 Every judge runs on the trusted side on decoded outputs (float64 ndarrays,
@@ -212,10 +214,14 @@ def claim_case(
     task: Task, kind: str, label: str, calls: list[Call], verify: Callable[[list[Any]], Verdict], *,
     note: str, slide: str = "",
 ) -> Case:
-    """Several calls (the task's hook first) and a trusted check of what they return.
+    """Calls of the task's own hook and a trusted check of what they return.
 
+    Only the task's hook is ever called: what else a check needs comes from
+    the reference, so one hook's verdict never depends on another hook.
     ``verify`` may raise :class:`Rejected` (see :func:`need`).
     """
+    if any(c.hook != task.hook for c in calls):
+        raise ValueError(f"a case of {task.name} may call {task.hook} only")
     calls = [Call(c.hook, copy.deepcopy(c.kwargs)) for c in calls]
     return Case(f"{kind}:{label}", kind, calls, _judge(task, calls[0].kwargs, verify), note=note,
                 slide=slide or task.slide)
@@ -225,21 +231,23 @@ def fd_case(
     task: Task, label: str, kwargs: dict[str, Any], forward: str, arg: str, *, note: str,
     kind: str = "property", h: float = FD_H,
 ) -> Case:
-    """An elementwise derivative against central differences of the plugin's own ``forward``."""
+    """An elementwise derivative against central differences of the REFERENCE's ``forward``.
+
+    The differences are computed here, on the trusted side: the verdict depends
+    on the task's own hook only, never on the plugin's ``forward``.
+    """
     x = np.asarray(kwargs[arg], dtype=np.float64)
-    plus, minus = {**kwargs, arg: x + h}, {**kwargs, arg: x - h}
+    with np.errstate(all="ignore"):
+        fd = (expected_output(forward, {**kwargs, arg: x + h})
+              - expected_output(forward, {**kwargs, arg: x - h})) / (2 * h)
     shape = template(x)
-    calls = [Call(task.hook, kwargs), Call(forward, plus), Call(forward, minus)]
 
     def verify(outputs: list[Any]) -> Verdict:
         grad = need(outputs[0], shape, "output")
-        f_plus = need(outputs[1], shape, f"{forward}({arg} + h)")
-        f_minus = need(outputs[2], shape, f"{forward}({arg} - h)")
-        fd = (f_plus - f_minus) / (2 * h)
         return compare(grad, fd, rtol=FD_RTOL, atol=FD_ATOL,
-                       name=f"output vs central differences of your {forward}")
+                       name=f"output vs central differences of the reference's {forward}")
 
-    return claim_case(task, kind, label, calls, verify, note=note)
+    return claim_case(task, kind, label, [Call(task.hook, kwargs)], verify, note=note)
 
 
 @dataclass(frozen=True)

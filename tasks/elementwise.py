@@ -6,7 +6,7 @@ Every elementwise task gets the same cases, drawn by its row's ``draw(rng, shape
 * boundary: a 0-d array and empty arrays (0,) and (0, 3), plus the row's own
   boundary and lecture cases (``special``);
 * property: for a derivative, two finite-difference checks against the
-  plugin's own forward hook, on inputs away from kinks (``draw_smooth``);
+  reference's forward function, on inputs away from kinks (``draw_smooth``);
 * hidden: fresh random inputs of shapes (9,), (3, 4), (2, 3, 2) and one
   medium (100, 100) case.
 """
@@ -46,7 +46,7 @@ class Elementwise:
     slide: str
     draw: Draw
     description: str = ""
-    derivative_of: str = ""  # the forward hook a derivative is checked against
+    derivative_of: str = ""  # the forward function (the reference's) a derivative is checked against
     wrt: str = "z"  # the argument the derivative is taken with respect to
     draw_smooth: Draw | None = None  # inputs away from kinks, for finite differences
     special: Callable[[Task], list[Case]] = lambda task: []  # boundary and lecture cases
@@ -69,8 +69,8 @@ def _cases(row: Elementwise, task: Task, rng: np.random.Generator) -> list[Case]
     if row.derivative_of:
         smooth = row.draw_smooth or row.draw
         cases += [fd_case(task, f"finite-differences-{i + 1}", smooth(rng, shape), row.derivative_of, row.wrt,
-                          note=f"d{row.derivative_of}/d{row.wrt} by central differences of your "
-                               f"{row.derivative_of}, shape {shape}")
+                          note=f"d{row.derivative_of}/d{row.wrt} by central differences of the "
+                               f"reference's {row.derivative_of}, shape {shape}")
                   for i, shape in enumerate(FD_SHAPES)]
     cases += [value_case(task, "hidden", f"random-{i + 1}", row.draw(rng, shape), note=f"random, shape {shape}")
               for i, shape in enumerate((*HIDDEN_SHAPES, MEDIUM_SHAPE))]

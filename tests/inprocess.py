@@ -21,8 +21,8 @@ import numpy as np
 from harness import PROJECT
 from harness.codec import as_float64
 from harness.hookspecs import OUTPUTS
-from harness.model import ERROR, NOT_IMPLEMENTED, Case, Task, Verdict
-from harness.worker import to_plain
+from harness.model import ERROR, INVALID, NOT_IMPLEMENTED, Case, Task, Verdict
+from harness.worker import _changed, to_plain
 
 Impls = dict[str, Callable[..., Any]]
 
@@ -66,11 +66,15 @@ def outputs_of(impls: Impls, case: Case) -> list[Any] | Verdict:
         fn = impls.get(call.hook)
         if fn is None:
             return Verdict(NOT_IMPLEMENTED, f"hook {call.hook!r} is not implemented")
+        kwargs = copy.deepcopy(call.kwargs)
         try:
             with np.errstate(all="ignore"):
-                outputs.append(decode(fn(**copy.deepcopy(call.kwargs)), call.hook))
+                outputs.append(decode(fn(**kwargs), call.hook))
         except Exception as exc:  # graded as "error" by the runner
             return Verdict(ERROR, f"{call.hook} raised {type(exc).__name__}: {exc}")
+        changed = [k for k in kwargs if _changed(call.kwargs[k], kwargs[k])]
+        if changed:  # as the worker reports it
+            return Verdict(INVALID, f"{call.hook} changed its input {', '.join(changed)}")
     return outputs
 
 

@@ -213,6 +213,25 @@ def test_cpu_limit_is_a_crash_naming_the_limit() -> None:
     assert "CPU-time limit (2 s) reached" in verdicts[1].message
 
 
+@pytest.mark.skipif(not CAPS.cpuacct_cgroup, reason="no cpuacct cgroup here")
+def test_cpu_limit_holds_for_all_processes_of_a_case_even_a_lifted_one() -> None:
+    limits = Limits(case_seconds=20, cpu_seconds=2, memory_mb=1024, start_seconds=10)
+    verdicts = run("cpu_hog", ["relu", "relu_grad", "tanh"], limits)
+    assert outcomes(verdicts) == [PASS, CRASH, PASS]
+    assert "CPU-time limit (2 s) reached (all the plugin's processes together" in verdicts[1].message
+
+
+def test_cpu_limit_is_per_case_not_per_worker() -> None:
+    """Each relu case needs about 0.6 s of CPU; five of them in one worker stay within a 1-s limit per case."""
+    limits = Limits(case_seconds=20, cpu_seconds=1, memory_mb=1024, start_seconds=10)
+    session = PluginSession(resolve(str(HOSTILE.parent / "slow_but_correct.py")), limits)
+    try:
+        verdicts = [session.run_case(make_case(hook)) for hook in ["relu"] * 5 + ["tanh"]]
+    finally:
+        session.close()
+    assert outcomes(verdicts) == [PASS] * 6, verdicts
+
+
 def test_memory_hog_hits_the_memory_limit() -> None:
     verdicts = run("memory_hog", ["relu", "sigmoid", "relu"])
     assert outcomes(verdicts) == [PASS, ERROR, PASS]

@@ -22,7 +22,7 @@ from inprocess import (
 )
 
 import harness.hookspecs as hookspecs
-from harness.compare import Interval
+from harness.compare import Interval, compare
 from harness.model import CASE_KINDS, PASS, Case, Task
 from tasks import GROUPS, all_tasks, select_tasks
 from tasks.build import SIZES, expected_output
@@ -65,6 +65,7 @@ def test_cases_are_well_formed(name: str, ref: dict[str, Any]) -> None:
     assert kinds <= set(CASE_KINDS) and {"fixed", "boundary", "hidden"} <= kinds
     for case in cases:
         assert case.calls[0].hook == task.hook and case.note and case.slide
+        assert {c.hook for c in case.calls} == {task.hook}, f"{case.id} calls another hook"
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
@@ -324,3 +325,19 @@ def test_buggy_plugin_fails_exactly_its_tasks_with_hint(module: str, ref: dict[s
                     messages.append(verdict.message)
     assert failing == set(expected["fails"]), messages[:5]
     assert any(expected["hint"] in m for m in messages), messages[:5]
+
+
+# ------------------------------------------------------- non-finite expected
+
+
+@pytest.mark.parametrize(("got", "outcome"), [
+    ([np.inf, -np.inf, np.nan, 1.0], PASS),
+    ([1e300, -np.inf, np.nan, 1.0], "fail"),  # a finite value where inf is expected
+    ([np.inf, np.inf, np.nan, 1.0], "fail"),  # the wrong infinity
+    ([np.inf, -np.inf, 0.0, 1.0], "fail"),  # a number where NaN is expected
+    ([np.inf, -np.inf, np.inf, 1.0], "fail"),
+])
+def test_expected_inf_and_nan_are_matched_exactly(got: list[float], outcome: str) -> None:
+    expected = np.array([np.inf, -np.inf, np.nan, 1.0])
+    verdict = compare(np.array(got), expected, rtol=1e-7, atol=1e-9)
+    assert verdict.outcome == outcome, verdict.message
