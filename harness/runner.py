@@ -40,6 +40,8 @@ from harness.model import (
     Verdict,
 )
 from harness.sandbox import (
+    CpuacctCgroup,
+    FreezerCgroup,
     Limits,
     MemoryCgroup,
     PidsCgroup,
@@ -95,6 +97,8 @@ class WorkerProcess:
             (self.scratch / sub).mkdir()
         self.cgroup = PidsCgroup(limits.max_processes)
         self.memory = MemoryCgroup(limits.memory_mb)
+        self.cpuacct = CpuacctCgroup() if limits.timed else None
+        self.freezer = FreezerCgroup() if limits.timed else None
         self.phase = "while importing the plugin"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
         env.update(WORKER_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
@@ -112,7 +116,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, [self.cgroup, self.memory]),
+            preexec_fn=lambda: preexec(limits, [c for c in (self.cgroup, self.memory, self.cpuacct, self.freezer) if c]),
         )
         os.close(req_r)
         os.close(resp_w)
@@ -292,6 +296,8 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
+        if self.freezer is not None:
+            self.freezer.set(False)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -302,6 +308,8 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.freezer is not None:
+            self.freezer.kill_all()  # thawed first: a frozen process cannot die
         self.cgroup.kill_all()  # without namespaces, what escaped the process group
         self.memory.kill_all()
 
@@ -319,8 +327,9 @@ class WorkerProcess:
             except OSError:
                 pass
         self._stderr.close()
-        self.cgroup.remove()
-        self.memory.remove()
+        for cgroup in (self.cgroup, self.memory, self.cpuacct, self.freezer):
+            if cgroup is not None:
+                cgroup.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -72,9 +72,9 @@ def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Pat
     res = run(SPEED / "skips_timing_loop.py", tmp_path / "out", "--tasks", "relu", speed=True)
     assert res.code == 0, res.out + res.err  # correctness is untouched
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    rejected = sizes["note"].str.contains("did not grow")
-    assert rejected.any(), sizes.to_string()
-    assert (sizes.loc[rejected, "fraction"] == 0).all()
+    assert sizes.loc[0, "note"].startswith("a timed block answered 1 results for"), sizes.to_string()
+    assert (sizes["note"].str.contains("speed voided for the task")).all() and (sizes["fraction"] == 0).all()
+    assert res.tasks().loc[0, "speed_points"] == 0
 
 
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
