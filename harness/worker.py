@@ -13,7 +13,7 @@ and writes their outputs to ``out/out-ID.npz``; ``{"id", "op": "stage",
 "bench", "number", "seed"}`` requests that follow, each calling it ``number``
 times on inputs made new for every call and answering the calls'
 fingerprints (speed, timed by the grading side); ``{"id", "op": "reveal",
-"path", "indices"}`` writes the outputs of those calls of the last block;
+"indices"}`` writes the outputs of those calls of the last block;
 ``{"op": "exit"}``.
 """
 
@@ -181,14 +181,14 @@ class Worker:
                 return {"id": rid, **self.bench(int(req["number"]), int(req.get("seed", 0)))}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
-        calls = codec.read(Path(req["path"]))
         out = self.scratch / "out" / f"out-{rid}.npz"
+        if req["op"] == "reveal":  # outputs of calls of the last timed block
+            write_outputs(out, self.reveal([int(i) for i in req["indices"]]))
+            return {"id": rid, "status": "ok"}
+        calls = codec.read(Path(req["path"]))
         if req["op"] == "stage":  # arguments for the "bench" requests that follow
             self.stage(req["hook"], calls)
             codec.write(out, None)
-            return {"id": rid, "status": "ok", "path": str(out)}
-        if req["op"] == "reveal":  # outputs of calls of the last timed block
-            write_outputs(out, self.reveal([int(i) for i in req["indices"]]))
             return {"id": rid, "status": "ok", "path": str(out)}
         metas, outputs = [], []
         for hook, kwargs in calls:
