@@ -3,8 +3,11 @@
 The board is ranked by correctness (points, higher first), then by speed: the
 geometric mean of the speed ratios of the tasks whose speed was measured
 (lower is faster; a submission without any measured ratio comes after those
-with one). Submissions equal on both share a rank. The ``note`` column says
-why a submission tied on points is above or below the others.
+with one). Submissions equal on points whose speed geomeans lie within the
+speed method's resolution (5%) of the fastest of them share a rank: noise
+must not decide an order ("tied within measurement resolution"). The
+``note`` column says why a submission tied on points is above or below the
+others.
 
 A result is read from a report directory (``summary.json`` + ``tasks.csv``):
 a ``harness run`` out dir, or ``DIR/submissions/<id>/`` of ``harness grade``.
@@ -26,6 +29,12 @@ import pandas as pd
 
 from harness.atomic import atomic_write
 from harness.reports import markdown_table, speed_geomean
+from harness.speed import SpeedOptions
+
+#: Speed geomeans closer than this (relative) are not told apart: the band the
+#: method's A/A runs stay within (README, "Speed").
+RESOLUTION = SpeedOptions().resolution
+TIED = "tied within measurement resolution"
 
 BOARD_COLUMNS = ("rank", "submission", "points", "max_points", "percent", "speed_geomean",
                  "speed_tasks", "speed_points", "status", "note")
@@ -114,10 +123,15 @@ def rank(entries: pd.DataFrame) -> pd.DataFrame:
                         na_position="last", kind="mergesort").reset_index(drop=True)
     ranks, notes = [], []
     for i, row in df.iterrows():
-        if i > 0 and _same(df.loc[i - 1], row):
+        if i > 0 and _within(df.loc[ranks[-1] - 1], row):
             ranks.append(ranks[-1])
         else:
             ranks.append(i + 1)
+    df["_group"] = ranks
+    # Within a shared rank, by name: the noise's order must not show.
+    df = df.sort_values(["_group", "submission"], kind="mergesort").reset_index(drop=True)
+    ranks = list(df["_group"])
+    for i in range(len(df)):
         notes.append(_tie_note(df, i))
     df.insert(0, "rank", ranks)
     df["note"] = [n if not r else (f"{n}; {r}" if n else r)
@@ -130,12 +144,17 @@ def _one_line(text: str, width: int = 160) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _same(a: pd.Series, b: pd.Series) -> bool:
-    if a["points"] != b["points"]:
+def _within(leader: pd.Series, b: pd.Series) -> bool:
+    """Whether ``b`` ties with the first (fastest) submission of a rank: same points, speed within resolution."""
+    if leader["points"] != b["points"]:
         return False
-    sa, sb = a["_speed"], b["_speed"]
+    sa, sb = leader["_speed"], b["_speed"]
     return (pd.isna(sa) and pd.isna(sb)) or (not pd.isna(sa) and not pd.isna(sb)
-                                             and math.isclose(sa, sb, rel_tol=1e-9))
+                                             and sb <= sa * (1.0 + RESOLUTION))
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    return a["_group"] == b["_group"]
 
 
 def _g(x: float) -> str:
@@ -161,12 +180,12 @@ def _tie_note(df: pd.DataFrame, i: int) -> str:
         if pd.isna(nxt["_speed"]):
             return f"{head}; above: only its speed was measured"
         if _same(row, nxt):
-            return f"{head}; same speed geomean as {nxt['submission']} ({_g(speed)}): shares the rank"
+            return f"{head}; {TIED} ({_g(speed)} vs {_g(nxt['_speed'])} for {nxt['submission']}): shares the rank"
         return (f"{head}; faster by geomean ({_g(speed)} vs {_g(nxt['_speed'])} for "
                 f"{nxt['submission']})")
     prev = df.loc[i - 1]
     if _same(prev, row):
-        return f"{head}; same speed geomean as {prev['submission']} ({_g(speed)}): shares the rank"
+        return f"{head}; {TIED} ({_g(speed)} vs {_g(prev['_speed'])} for {prev['submission']}): shares the rank"
     return (f"{head}; slower by geomean than {prev['submission']} ({_g(speed)} vs "
             f"{_g(prev['_speed'])})")
 

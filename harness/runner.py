@@ -49,6 +49,7 @@ from harness.model import (
 )
 from harness.sandbox import (
     CpuCgroup,
+    FreezerCgroup,
     Limits,
     MemoryCgroup,
     PidsCgroup,
@@ -112,6 +113,7 @@ class WorkerProcess:
         self._memory_start = (0, 0)
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
+        self.freezer = FreezerCgroup() if limits.timed else None
         self.phase = "while importing the plugin"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
         env.update(WORKER_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
@@ -129,7 +131,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, [self.cgroup, self.memory, self.cpu]),
+            preexec_fn=lambda: preexec(limits, [c for c in (self.cgroup, self.memory, self.cpu, self.freezer) if c]),
         )
         os.close(req_r)
         os.close(resp_w)
@@ -387,6 +389,8 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
+        if self.freezer is not None:
+            self.freezer.set(False)
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -397,6 +401,8 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        if self.freezer is not None:
+            self.freezer.kill_all()  # thawed first: a frozen process cannot die
         self.cgroup.kill_all()  # without namespaces, what escaped the process group
         self.memory.kill_all()
         self.cpu.kill_all()
@@ -416,9 +422,9 @@ class WorkerProcess:
             except OSError:
                 pass
         self._stderr.close()
-        self.cgroup.remove()
-        self.memory.remove()
-        self.cpu.remove()
+        for cgroup in (self.cgroup, self.memory, self.cpu, self.freezer):
+            if cgroup is not None:
+                cgroup.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

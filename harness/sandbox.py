@@ -48,6 +48,7 @@ CPUACCT_CGROUP_ROOT = CGROUP_ROOT / "cpuacct"
 #: limit is moved before each case (to the CPU time used so far + one case's
 #: limit), and a process can move its soft limit up to the hard one only.
 CPU_BACKSTOP_CASES = 100
+FREEZER_CGROUP_ROOT = CGROUP_ROOT / "freezer"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Limits:
     max_processes: int = 64  # processes alive at once in the sandbox
     start_seconds: float = 120.0  # importing the plugin (Numba may compile)
     cpu: int | None = None  # pin the worker to this CPU (speed: both sides on one core)
+    timed: bool = False  # speed: account the worker's CPU time and let it be frozen (cgroups)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,37 @@ def inner_pid(pid: int) -> int | None:
     except (OSError, ValueError):
         return None
     return pid
+
+
+class FreezerCgroup(Cgroup):
+    """Stops and resumes all the processes of one worker at once (speed: while the reference is timed)."""
+
+    def __init__(self) -> None:
+        super().__init__(FREEZER_CGROUP_ROOT, {})
+
+    def set(self, frozen: bool, wait: bool = False) -> bool:
+        """Freeze or thaw (False without the cgroup).
+
+        Without ``wait`` it returns at once: the kernel stops the processes
+        as soon as they are scheduled (speed charges what they ran meanwhile);
+        with it, it waits (at most 1 s) until the kernel reports it done.
+        """
+        if self.path is None:
+            return False
+        state = "FROZEN" if frozen else "THAWED"
+        try:
+            (self.path / "freezer.state").write_text(state)
+            for _ in range(1000 if wait else 0):
+                if (self.path / "freezer.state").read_text().strip() == state:
+                    break
+                time.sleep(0.001)
+        except OSError:
+            return False
+        return True
+
+    def kill_all(self) -> None:
+        self.set(False)  # a frozen process cannot die
+        super().kill_all()
 
 
 @functools.cache

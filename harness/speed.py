@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import math
 import os
+import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,14 +40,17 @@ import pandas as pd
 from pytest_benchmark.stats import Stats
 from pytest_benchmark.timers import compute_timer_precision, default_timer
 
+from harness import codec
 from harness.codec import as_float64
 from harness.compare import compare
+from harness.fingerprint import matches as fingerprint_matches
 from harness.loader import PluginSpec, resolve, trusted_writable
 from harness.model import PASS, Task
 from harness.runner import LoadFailed, PluginSession, WorkerDied
 from harness.sandbox import Limits
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
+_SYSTEM_RANDOM = random.SystemRandom()  # block seeds and checked calls: not predictable from the run's seed
 
 
 @dataclass(frozen=True)
@@ -83,25 +87,56 @@ def bootstrap_median_ci(values: np.ndarray, seed: int = 0, n: int = 2000) -> tup
     return float(np.quantile(meds, 0.025)), float(np.quantile(meds, 0.975))
 
 
+class Voided(Exception):
+    """A timed block whose outputs do not hold up: the task earns no speed points."""
+
+
+VOIDED = "speed voided for the task"
+KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
+MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
+SAMPLES = 2  # outputs of each timed block checked, drawn after the block (1 when outputs are over 1 MiB)
+
+
 class TimedWorker:
-    """A worker whose bench requests are timed on this side."""
+    """A worker whose bench requests are timed on this side, by its cgroup's CPU time when there is one."""
 
     def __init__(self, session: PluginSession, limits: Limits) -> None:
         self.session = session
         self.limits = limits
         self.overhead = 0.0
 
+    def clock(self) -> float:
+        """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
+        worker = self.session.start()
+        used = worker.cpu.seconds() if worker.cpu is not None else None
+        return default_timer() if used is None else used
+
+    def frozen(self, on: bool) -> None:
+        worker = self.session.worker
+        if worker is not None and worker.freezer is not None:
+            worker.freezer.set(on)
+
     def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
         self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook)
 
-    def block(self, number: int, timeout: float) -> float:
+    def timed_block(self, number: int, timeout: float, seed: int = 0) -> tuple[float, np.ndarray]:
+        """The time of one block of ``number`` calls, and the calls' fingerprints."""
         worker = self.session.start()
-        t0 = default_timer()
-        answer = worker.exchange({"op": "bench", "number": number}, timeout)
-        elapsed = default_timer() - t0
+        t0 = self.clock()
+        answer = worker.exchange({"op": "bench", "number": number, "seed": seed}, timeout)
+        elapsed = self.clock() - t0
         if answer.get("status") != "ok":
             raise RuntimeError(f"{answer.get('type', 'error')}: {answer.get('message', '')}")
-        return elapsed
+        try:
+            prints = np.frombuffer(bytes.fromhex(answer.get("fingerprints", "")), dtype=np.float64).reshape(-1, 2)
+        except (TypeError, ValueError):
+            prints = np.empty((0, 2))
+        if number and len(prints) != number:
+            raise Voided(f"a timed block answered {len(prints)} results for {number} calls: {VOIDED}")
+        return elapsed, prints
+
+    def block(self, number: int, timeout: float) -> float:
+        return self.timed_block(number, timeout)[0]
 
     def calibrate_overhead(self) -> None:
         self.overhead = float(np.median([self.block(0, 5.0) for _ in range(7)]))
@@ -109,27 +144,62 @@ class TimedWorker:
     def per_call(self, number: int, timeout: float) -> float:
         return max(self.block(number, timeout) - self.overhead, 0.0) / number
 
+    def reveal(self, indices: list[int]) -> list[Any]:
+        worker = self.session.start()
+        answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
+        try:
+            outputs = codec.read(worker.scratch / "out" / f"out-{answer['id']}.npz",
+                                 self.limits.output_mb * 1024 * 1024)
+        except (codec.Malformed, codec.TooLarge):
+            outputs = None
+        if answer.get("status") != "ok" or not isinstance(outputs, list) or len(outputs) != len(indices):
+            raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+        return outputs
+
     def output(self, hook: str, kwargs: dict[str, Any]) -> Any:
         answer, outputs = self.session.start().request("call", [(hook, kwargs)], self.limits.case_seconds)
         if not isinstance(outputs, list) or answer.get("results", [{}])[0].get("status") != "ok":
             return None
         return as_float64(outputs[0])
 
-    def calibrate(self, target: float) -> tuple[int, float]:
-        """Calls per block so a block lasts at least ``target`` seconds, and that block's time.
+    def calibrate(self, target: float, most: int = MAX_CALLS, estimate: float = 0.0) -> tuple[int, float]:
+        """Calls per block so a block lasts at least ``target`` seconds (at most ``most``), and that block's time.
 
-        Starts at one call and grows at most tenfold a step, as pytest-benchmark
-        calibrates its rounds: a noisy estimate can never ask for a huge block.
+        Starts from the calls a one-call ``estimate`` suggests, at most 100
+        (one call is the noisiest), and grows at most tenfold a step, as
+        pytest-benchmark calibrates its rounds: a noisy estimate can never
+        ask for a huge block.
         """
-        number = 1
+        number = int(min(most, 100, max(1, target / estimate))) if estimate > 0 else 1
         for _ in range(10):
             timeout = max(20 * target, 5.0)
-            t = min(self.per_call(number, timeout), self.per_call(number, timeout)) * number
-            if t >= target:
+            t = self.per_call(number, timeout) * number
+            if t >= target or number >= most:
                 break
             grow = target * 1.5 / t if t > 0 else 10.0  # noise can make a tiny block look free
-            number = max(number + 1, math.ceil(number * min(grow, 10.0)))
+            number = min(most, max(number + 1, math.ceil(number * min(grow, 10.0))))
         return number, t
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, list | tuple):
+        return sum(_nbytes(v) for v in value)
+    return int(getattr(value, "nbytes", 8))
+
+
+def check_block(ref: TimedWorker, plug: TimedWorker, prints: np.ndarray, calls: int, task: Task,
+                samples: int = SAMPLES) -> None:
+    """Check ``samples`` outputs of the last blocks, drawn now: against their fingerprints and the reference."""
+    picks = sorted(_SYSTEM_RANDOM.sample(range(calls), min(samples, calls)))
+    got, expected = plug.reveal(picks), ref.reveal(picks)
+    for i, g, e in zip(picks, got, expected, strict=True):
+        g, e = as_float64(g), as_float64(e)
+        if not fingerprint_matches(prints[i], g):
+            raise Voided(f"timed call {i + 1} of {calls}: its output is not the one the block answered "
+                         f"(computed after the block?): {VOIDED}")
+        if compare(g, e, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
+            raise Voided(f"timed call {i + 1} of {calls}: wrong or stale output (it differs from the "
+                         f"reference's for that call's input): {VOIDED}")
 
 
 @dataclass
@@ -161,47 +231,60 @@ def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kw
     res.reference_first_call_s = ref.per_call(1, ref.limits.case_seconds)
     res.plugin_first_call_s = plug.per_call(1, plug.limits.case_seconds)
     try:
-        plug.per_call(1, opts.call_budget_s + plug.overhead)
+        plug_one = plug.per_call(1, opts.call_budget_s + plug.overhead)
     except WorkerDied:
         ref_call = ref.per_call(1, ref.limits.case_seconds)
         res.note = f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
         return res
-    expected, got = ref.output(task.hook, kwargs), plug.output(task.hook, kwargs)
-    if got is None or compare(got, expected, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
-        res.note = "output differs from the reference on the speed input: not timed"
-        return res
-    n_ref, ref_block = ref.calibrate(target)
-    n_cal, plug_cal = plug.calibrate(target)
+    expected = ref.output(task.hook, kwargs)  # its size bounds the outputs a block keeps
+    out_bytes = _nbytes(expected)
+    most = int(min(MAX_CALLS, max(1, KEEP_BYTES // max(out_bytes, 1))))
+    samples = SAMPLES if out_bytes <= 1024 * 1024 else 1
+    n_ref, ref_block = ref.calibrate(target, most, ref.per_call(1, ref.limits.case_seconds))
+    n_cal, plug_cal = plug.calibrate(target, most, plug_one)
     plug_call = plug_cal / n_cal
     # Both sides make the same number of calls a block, unless the plugin's
     # blocks would then outlast its share of the time budget.
-    block_budget = opts.size_budget_s / (3 * opts.rounds)
+    block_budget = opts.size_budget_s / (2 * opts.rounds)
     n_plug = n_ref if plug_call * n_ref <= block_budget else max(1, int(block_budget / max(plug_call, 1e-12)))
     res.reference_iterations, res.plugin_iterations = n_ref, n_plug
     per_round = 1.5 * (ref_block + plug_call * n_plug) + ref.overhead + plug.overhead
     rounds = int(min(opts.rounds, max(4, opts.size_budget_s // max(per_round, 1e-9))))
-    r_times, p_times, p_blocks = [], [], {1: [], 2: []}
-    for i in range(rounds):
-        if i:  # fresh copies each round: where the arrays land in memory varies like the rest
-            for side in (ref, plug):
-                side.stage(task.hook, kwargs)
-        k = 1 + i % 2  # every other round doubles the calls: the time must follow
-        order = [(ref, n_ref, r_times), (plug, n_plug, p_times)]
-        for side, n, times in order if (i // 2) % 2 == 0 else order[::-1]:
-            times.append(side.per_call(k * n, max(40 * per_round, 10.0)))
-        p_blocks[k].append(p_times[-1] * k * n_plug + plug.overhead)  # the block as timed, channel included
-    r, p = np.array(r_times), np.array(p_times)
+    timeout = max(40 * per_round, 10.0)
+    r_times, p_times = [], []
+    start = (ref.clock(), plug.clock())
+    try:
+        for i in range(rounds):
+            block_seed = _SYSTEM_RANDOM.getrandbits(63)  # the same new inputs on both sides, unknown before
+            order = [(ref, n_ref, r_times), (plug, n_plug, p_times)]
+            for side, n, times in order if i % 2 == 0 else order[::-1]:
+                if side is ref:
+                    plug.frozen(True)  # the plugin can neither slow the reference nor work in its time
+                try:
+                    elapsed, prints = side.timed_block(n, timeout, block_seed)
+                finally:
+                    plug.frozen(False)
+                times.append(elapsed)
+                if side is plug:
+                    plug_prints = prints
+            check_block(ref, plug, plug_prints, n_plug, task, samples)
+    except Voided as exc:
+        res.note = str(exc)
+        return res
+    # Work the plugin did outside its blocks (a background thread between
+    # blocks) beyond what the reference did there is charged to its blocks.
+    outside = [(side.clock() - t0) - sum(times) for side, t0, times in zip((ref, plug), start, (r_times, p_times),
+                                                                        strict=True)]
+    extra = max(outside[1] - outside[0], 0.0) / rounds
+    r = np.maximum(np.array(r_times) - ref.overhead, 0.0) / n_ref
+    p = np.maximum(np.array(p_times) + extra - plug.overhead, 0.0) / n_plug
     ratios = p / np.maximum(r, 1e-12)
     res.rounds = rounds
     res.plugin_s, res.reference_s = float(np.median(p)), float(np.median(r))
     res.ratio = float(np.median(ratios))
     res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
     res.mark = near_one(res.ci_low, res.ci_high, opts.resolution)
-    res.plugin_rounds, res.reference_rounds = tuple(p_times), tuple(r_times)
-    single, double = min(p_blocks[1]), min(p_blocks[2])  # a pause only ever adds time
-    if double < 1.3 * single:  # at every size: a skipped loop leaves the channel's cost alone, twice
-        res.note = "timing did not grow with the number of calls: rejected"
-        return res
+    res.plugin_rounds, res.reference_rounds = tuple(p), tuple(r)
     res.fraction = speed_fraction(res.ratio, opts.par, opts.zero)
     return res
 
@@ -221,7 +304,7 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
     """
     opts = options or SpeedOptions()
     # Both workers on one core, never at the same time: the same caches, the same clock speed.
-    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)))
+    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec)), limits)
     plug = TimedWorker(PluginSession(spec, limits, list(writable)), limits)
@@ -252,10 +335,14 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
                             side.calibrate_overhead()
                         started = True
                     res = _measure_size(ref, plug, task, size, kwargs, opts, target, seed)
+                except Voided as exc:
+                    res = SizeResult(task.name, size, note=str(exc))
                 except (WorkerDied, LoadFailed, RuntimeError) as exc:
                     res = SizeResult(task.name, size, note=f"not timed: {exc}")
                 if res.note.startswith("slower than"):
                     stopped = res.note
+                elif VOIDED in res.note:
+                    stopped = f"not timed: another size's timed outputs did not hold up ({VOIDED})"
                 results.append(res)
             if progress is not None:
                 progress(task)
@@ -290,7 +377,8 @@ def _add_columns(table: pd.DataFrame, tasks: list[Task], per_size: pd.DataFrame,
         cols["speed_ci_low"].append(lo)
         cols["speed_ci_high"].append(hi)
         cols["speed_mark"].append(near_one(lo, hi, opts.resolution) if len(timed) else "")
-        cols["speed_points"].append(max_pts * float(rows["fraction"].mean()) if len(rows) else 0.0)
+        voided = len(rows) and rows["note"].str.contains(VOIDED, regex=False).any()
+        cols["speed_points"].append(max_pts * float(rows["fraction"].mean()) if len(rows) and not voided else 0.0)
         cols["speed_max_points"].append(max_pts)
         cols["speed_note"].append(skipped.get(name, "; ".join(notes)))
     for k, v in cols.items():

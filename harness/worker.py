@@ -10,8 +10,11 @@ every answer, and never unpickles anything.
 Requests: ``{"id", "op": "call", "path"}`` runs the calls stored in ``path``
 and writes their outputs to ``out/out-ID.npz``; ``{"id", "op": "stage",
 "path", "hook"}`` keeps a hook's keyword arguments for the ``{"id", "op":
-"bench", "number"}`` requests that follow, each calling it ``number`` times
-(speed, timed by the grading side); ``{"op": "exit"}``.
+"bench", "number", "seed"}`` requests that follow, each calling it ``number``
+times on inputs made new for every call and answering the calls'
+fingerprints (speed, timed by the grading side); ``{"id", "op": "reveal",
+"indices"}`` writes the outputs of those calls of the last block;
+``{"op": "exit"}``.
 
 ``{"id", "op": "fork"}`` starts a task: the worker that imported the plugin
 (the zygote) forks a copy of itself, which answers this request and every
@@ -43,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from harness import codec, hookspecs
+from harness.fingerprint import fingerprint
 from harness.loader import PluginError, PluginSpec, implemented, load, make_manager, unmarked_hooks
 from harness.model import Invalid
 from harness.sandbox import drop_capabilities, forbid_tracing, restrict_sockets, restrict_writes
@@ -115,6 +119,8 @@ class Worker:
         self.scratch = scratch
         self.staged: tuple[str, dict[str, Any]] = ("", {})
         self.cpu_per_case = resource.getrlimit(resource.RLIMIT_CPU)[0]
+        self.live: dict[str, Any] = {}
+        self.kept: list[Any] = []
 
     def limit_cpu(self) -> None:
         """Let the next case use ``cpu_per_case`` seconds of CPU time, whatever earlier cases used."""
@@ -150,35 +156,63 @@ class Worker:
         except BaseException as exc:
             return _error(exc), None
 
-    def bench(self, number: int) -> dict[str, Any]:
+    def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
+        self.staged = (hook, kwargs)
+        self.live = copy.deepcopy(kwargs)
+        self.kept = []
+
+    def bench(self, number: int, seed: int = 0) -> dict[str, Any]:
         """Call the staged hook ``number`` times, the garbage collector off.
 
-        The grading side times this request with its own clock; each call gets
-        the same staged arguments (copied once when staged, never re-read).
+        The grading side times this request with its own clock. Every call
+        gets an input it has not seen in the block: the staged arguments,
+        restored at the start of the block, with two elements of the largest
+        float array swapped before each call (positions drawn from ``seed``;
+        the values, hence the input's domain, are kept). The outputs are
+        kept for a ``reveal`` and answered as fingerprints.
         """
         if number == 0:  # an empty request: the cost of the channel alone
             return {"status": "ok"}
         hook, kwargs = self.staged
         fn = self.functions[hook]
+        target = swap_target(self.live, kwargs)
+        pos = np.random.default_rng(seed).integers(0, target.size, (number, 2)).tolist() if target.size > 1 else []
+        live, outs = self.live, [None] * number
+        self.kept = []
         gc.disable()
         try:
-            for _ in range(number):
-                fn(**kwargs)
+            if pos:
+                for i, (a, b) in enumerate(pos):
+                    target[a], target[b] = target[b], target[a]
+                    outs[i] = fn(**live)
+            else:
+                for i in range(number):
+                    outs[i] = fn(**live)
         finally:
             gc.enable()
-        return {"status": "ok"}
+        names = hookspecs.OUTPUTS.get(hook, ())
+        prints = np.array([fingerprint(to_plain(o, names) if names else o) for o in outs], dtype=np.float64)
+        self.kept = outs
+        return {"status": "ok", "fingerprints": prints.tobytes().hex()}
+
+    def reveal(self, indices: list[int]) -> list[Any]:
+        hook = self.staged[0]
+        return [to_plain(self.kept[i], hookspecs.OUTPUTS.get(hook, ())) for i in indices]
 
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         rid = req["id"]
         if req["op"] == "bench":
             try:
-                return {"id": rid, **self.bench(int(req["number"]))}
+                return {"id": rid, **self.bench(int(req["number"]), int(req.get("seed", 0)))}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
-        calls = codec.read(Path(req["path"]))
         out = self.scratch / "out" / f"out-{rid}.npz"
+        if req["op"] == "reveal":  # outputs of calls of the last timed block
+            write_outputs(out, self.reveal([int(i) for i in req["indices"]]))
+            return {"id": rid, "status": "ok"}
+        calls = codec.read(Path(req["path"]))
         if req["op"] == "stage":  # arguments for the "bench" requests that follow
-            self.staged = (req["hook"], calls)
+            self.stage(req["hook"], calls)
             codec.write(out, None)
             return {"id": rid, "status": "ok", "path": str(out)}
         metas, outputs = [], []
@@ -191,6 +225,16 @@ class Worker:
                 break
         write_outputs(out, outputs)
         return {"id": rid, "results": metas, "path": str(out)}
+
+
+def swap_target(live: dict[str, Any], pristine: dict[str, Any]) -> np.ndarray:
+    """The largest float array of ``live``, flat, restored to its ``pristine`` contents."""
+    names = [k for k, v in live.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 1]
+    if not names:
+        return np.empty(0)
+    name = max(names, key=lambda k: live[k].size)
+    np.copyto(live[name], pristine[name])
+    return live[name].reshape(-1)
 
 
 def write_outputs(path: Path, outputs: list[Any]) -> None:

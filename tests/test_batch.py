@@ -367,3 +367,17 @@ def test_dask_executor_gives_the_local_grades(graded: tuple[Path, Result], tmp_p
     pd.testing.assert_frame_equal(local[columns], remote[columns])
     assert (tmp_path / "d" / "submissions" / "frank" / "results.json").is_file()
     assert os.listdir(tmp_path / "d" / "submissions") and (tmp_path / "d" / "leaderboard.html").is_file()
+
+
+def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> None:
+    # six copies of one plugin, as timed in one batch (3.21x to 3.33x), and one clearly slower
+    speeds = {f"copy{i}": r for i, r in enumerate((3.33, 3.21, 3.25, 3.30, 3.22, 3.28))} | {"slower": 5.0}
+    dirs = [_run_dir(tmp_path / name, name, 2.0, r, r * 0.95, r * 1.05) for name, r in speeds.items()]
+    res = cli("leaderboard", *dirs, "--out", tmp_path / "board")
+    assert res.exit_code == 0, res.output
+    board = pd.read_csv(tmp_path / "board" / "leaderboard.csv", keep_default_na=False)
+    copies = board[board["submission"].str.startswith("copy")]
+    assert set(copies["rank"]) == {1} and list(copies["submission"]) == sorted(copies["submission"])
+    assert copies["note"].str.contains("tied within measurement resolution").all()
+    slower = board.set_index("submission").loc["slower"]
+    assert slower["rank"] == 7 and "slower by geomean" in slower["note"]

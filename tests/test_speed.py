@@ -72,9 +72,9 @@ def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Pat
     res = run(SPEED / "skips_timing_loop.py", tmp_path / "out", "--tasks", "relu", speed=True)
     assert res.code == 0, res.out + res.err  # correctness is untouched
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    rejected = sizes["note"].str.contains("did not grow")
-    assert rejected.any(), sizes.to_string()
-    assert (sizes.loc[rejected, "fraction"] == 0).all()
+    assert sizes.loc[0, "note"].startswith("a timed block answered 1 results for"), sizes.to_string()
+    assert (sizes["note"].str.contains("speed voided for the task")).all() and (sizes["fraction"] == 0).all()
+    assert res.tasks().loc[0, "speed_points"] == 0
 
 
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
@@ -83,3 +83,27 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     assert sizes.loc["large", "note"].startswith("slower than")
     assert sizes.loc["tiny", "rounds"] > 0
     assert "slower than" in res.tasks().loc[0, "speed_note"]
+
+
+@pytest.mark.parametrize(("plugin", "note"), [
+    ("memoises_by_identity", "wrong or stale output"),
+    ("returns_stale_in_loop", "wrong or stale output"),
+    ("computes_when_asked", "is not the one the block answered"),
+])
+def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str, note: str) -> None:
+    res = run(SPEED / f"{plugin}.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    assert res.code == 0, res.out + res.err
+    tasks = res.tasks()
+    assert tasks.loc[0, "passed"] == tasks.loc[0, "cases"]  # correctness is untouched
+    assert tasks.loc[0, "speed_points"] == 0
+    assert note in tasks.loc[0, "speed_note"] and "speed voided for the task" in tasks.loc[0, "speed_note"]
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["fraction"] == 0).all() and (sizes["rounds"] == 0).all()
+
+
+def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
+    res = run(SPEED / "background_thread.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 1.5).all(), sizes.to_string()
+    tasks = res.tasks()
+    assert tasks.loc[0, "speed_points"] < tasks.loc[0, "speed_max_points"]

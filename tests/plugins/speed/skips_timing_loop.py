@@ -1,5 +1,5 @@
 """Correct relu, but it rewrites the harness's timing loop in its own process
-so that a block of N calls makes only one: its speed must be rejected."""
+so that a block of N calls makes only one: its speed must be voided."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from harness import hookimpl
 
 _worker = sys.modules["__main__"]  # the worker runs as ``python -m harness.worker``
 _real_bench = _worker.Worker.bench
-_worker.Worker.bench = lambda self, number: _real_bench(self, min(number, 1))
+_worker.Worker.bench = lambda self, number, *args, **kwargs: _real_bench(self, min(number, 1), *args, **kwargs)
 
 
 @hookimpl

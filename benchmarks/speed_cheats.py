@@ -1,0 +1,66 @@
+"""The speed measurement against plugins that try to earn speed without the work.
+
+    python benchmarks/speed_cheats.py [--seed N]
+
+Grades, one after the other in one run, ``relu`` of: the honest plugin, one
+that memoises by argument identity, one that memoises by content, one that
+works in a background thread between the timed calls, one that skips the
+timing loop, one that computes outputs only when asked for them after the
+block, and one honestly slower than the reference (fixtures in
+``tests/plugins/speed/``). It prints each one's ratio per size, its speed
+points and the note, and a verdict line: no cheat earns more speed points
+than the honest code. A benchmark, not a test: the tests assert the outcomes
+(no points, the note), never times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from harness.loader import resolve
+from harness.run import run_plugin
+from harness.sandbox import Limits
+from tasks import select_tasks
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
+PLUGINS = ("honest", "memoises_by_identity", "memoises_by_content", "background_thread", "skips_timing_loop",
+           "computes_when_asked", "slower_than_reference")
+
+
+def grade(name: str, seed: int) -> dict[str, object]:
+    result = run_plugin(resolve(str(FIXTURES / f"{name}.py")), select_tasks("relu"), seed=seed, limits=Limits(),
+                        out=None, speed=True)
+    task = result.tasks.iloc[0]
+    sizes = result.speed_sizes.set_index("size")
+    row: dict[str, object] = {"plugin": name}
+    for size in ("tiny", "medium", "large"):
+        ratio = sizes.loc[size, "ratio"] if size in sizes.index else float("nan")
+        row[f"{size} ratio"] = "-" if pd.isna(ratio) else f"{ratio:.2f}"
+    row["speed points"] = round(float(task["speed_points"]), 3)
+    row["of"] = float(task["speed_max_points"])
+    row["note"] = str(task["speed_note"] or "")[:90]
+    return row
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    table = pd.DataFrame([grade(name, args.seed) for name in PLUGINS])
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90):
+        print(table.to_string(index=False))
+    honest = float(table.loc[table["plugin"] == "honest", "speed points"].iloc[0])
+    cheats = table[table["plugin"].isin(PLUGINS[1:-1])]
+    worst = cheats.loc[cheats["speed points"].idxmax()]
+    ok = bool((cheats["speed points"] <= honest).all())
+    print(f"{'OK' if ok else 'FAIL'}: the best cheat ({worst['plugin']}) earns {worst['speed points']} "
+          f"speed points, the honest code {honest}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
