@@ -10,7 +10,6 @@ children that hold none of them are allowed (the tree minus the grading code).
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import sysconfig
 from dataclasses import asdict, dataclass, field
@@ -45,15 +44,20 @@ class Access:
 
 
 def _package_dir(name: str) -> Path | None:
-    """Where a top-level package lives, found without importing it."""
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or spec.origin is None:
-        return None
-    origin = Path(spec.origin).resolve()
-    return origin.parent if origin.name == "__init__.py" else origin
+    """Where one of this project's packages lives, found without importing it.
+
+    The first regular package any import finder knows (a namespace folder of
+    the same name earlier on sys.path, such as ``tests/plugins``, is skipped).
+    """
+    for finder in sys.meta_path:
+        try:
+            spec = finder.find_spec(name, None)
+        except (ImportError, ValueError, AttributeError):
+            continue
+        if spec is not None and spec.origin and spec.has_location:
+            origin = Path(spec.origin).resolve()
+            return origin.parent if origin.name == "__init__.py" else origin
+    return None
 
 
 def forbidden_places() -> dict[Path, str]:
