@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from harness.cli import EXIT_FAILED, EXIT_OK, UsageError, _limits, _select, limit_options
+from harness.similarity import DEFAULT_THRESHOLD
 
 
 @click.command()
@@ -33,16 +34,20 @@ from harness.cli import EXIT_FAILED, EXIT_OK, UsageError, _limits, _select, limi
               help="Grade on this machine, or across a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Address of the Dask scheduler (with --executor dask), e.g. tcp://10.0.0.5:8786.")
+@click.option("--similarity-threshold", type=click.FloatRange(0.0, 1.0), default=DEFAULT_THRESHOLD,
+              show_default=True, help="List pairs of submissions at least this similar on the leaderboard.")
 @limit_options
 def grade(submissions: tuple[Path, ...], out: Path, jobs: int | None, pattern: str | None,
           seed: int | None, no_speed: bool, regrade: bool, pseudonyms: bool, executor: str,
-          scheduler: str | None, case_timeout: float, cpu_limit: int, memory_limit: int,
-          output_limit: int) -> int:
+          scheduler: str | None, similarity_threshold: float, case_timeout: float, cpu_limit: int,
+          memory_limit: int, output_limit: int) -> int:
     """Grade SUBMISSIONS: .py files, package dirs, .zip/.tar.gz archives, or folders of them.
 
     Each submission's reports go to OUT/submissions/<id>/ as soon as it is
     graded; a submission already graded there is skipped (resume) unless
-    --regrade. Then OUT/grades.csv and OUT/leaderboard.{csv,md,html} are written.
+    --regrade. Then OUT/grades.csv and OUT/leaderboard.{csv,md,html} are written;
+    grades.csv's similar_to and similarity say whose code (another submission, a
+    bundled plugin, the reference) holds most of each submission's.
     Exit status 0 when every case of every submission passed, else 1.
     """
     from harness.batch import BatchConfig, BatchUsageError, prepare_out, record_stats, run_batch
@@ -75,7 +80,7 @@ def grade(submissions: tuple[Path, ...], out: Path, jobs: int | None, pattern: s
         raise UsageError(str(exc)) from None
     if skipped:
         click.echo(f"skipped {skipped} already graded (use --regrade to grade them again)", err=True)
-    status = write_outputs(out, subs, tasks, pseudonyms=pseudonyms)
+    status = write_outputs(out, subs, tasks, pseudonyms=pseudonyms, similarity_threshold=similarity_threshold)
     stats = record_stats(out, done, skipped, time.monotonic() - t0, grading_peak)
     peaks = f"peak memory: harness {stats['maxrss_mib']:.0f} MiB"
     if grading_peak:

@@ -22,6 +22,13 @@ from harness.leaderboard import (
     write_board,
 )
 from harness.model import Task
+from harness.similarity import (
+    DEFAULT_THRESHOLD,
+    flagged_pairs,
+    most_similar,
+    render_pairs,
+    submission_sources,
+)
 from harness.submissions import Submission, pseudonym, pseudonym_key, unique_ids
 
 
@@ -55,14 +62,23 @@ def grades_frame(results: list[Result], tasks: list[Task]) -> pd.DataFrame:
     return frame
 
 
-def write_outputs(out: Path, subs: list[Submission], tasks: list[Task], *, pseudonyms: bool) -> int:
+def write_outputs(out: Path, subs: list[Submission], tasks: list[Task], *, pseudonyms: bool,
+                  similarity_threshold: float = DEFAULT_THRESHOLD) -> int:
     """``grades.csv`` and the leaderboard of a ``harness grade`` run; returns its exit status."""
     results = [read_result(submission_dir(out, s.id), s.id) for s in subs]
-    atomic_write(out / "grades.csv", grades_frame(results, tasks).to_csv(index=False))
+    matches = most_similar(submission_sources(subs))
+    grades = grades_frame(results, tasks)
+    grades["similar_to"] = [matches[r.id].similar_to if r.id in matches else "" for r in results]
+    grades["similarity"] = [matches[r.id].similarity if r.id in matches else 0.0 for r in results]
+    atomic_write(out / "grades.csv", grades.to_csv(index=False))
     board = rank(entries_frame(results))
+    names = {}
     if pseudonyms:
-        board = public(board, pseudonyms_for(out, [r.id for r in results]))
-    write_board(out, board, "Leaderboard")
+        names = pseudonyms_for(out, [r.id for r in results])
+        board = public(board, names)
+    pairs = render_pairs(flagged_pairs(matches, similarity_threshold), similarity_threshold, names)
+    write_board(out, board, "Leaderboard", extra_md=pairs,
+                extra_html=f"<pre>{html.escape(pairs)}</pre>")
     failing = [r for r in results if int(r.summary.get("exit_status", 1)) != 0]
     return 1 if failing else 0
 

@@ -113,8 +113,21 @@ def load(spec: PluginSpec) -> ModuleType:
         sys.modules[mod_name] = module
         file_spec.loader.exec_module(module)
         return module
-    if spec.kind == "package":
-        return importlib.import_module(Path(spec.target).name)
+    if spec.kind == "package":  # from its own folder: the folder around it may not be readable
+        name, init = Path(spec.target).name, Path(spec.target) / "__init__.py"
+        if name in sys.modules:
+            return sys.modules[name]
+        pkg_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[spec.target])
+        if pkg_spec is None or pkg_spec.loader is None:
+            raise PluginError(f"cannot load {spec.target}")
+        module = importlib.util.module_from_spec(pkg_spec)
+        sys.modules[name] = module
+        try:
+            pkg_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
     if spec.kind == "entry_point":
         obj = next(ep for ep in entry_points(group=PROJECT) if ep.value == spec.target).load()
         if not isinstance(obj, ModuleType):

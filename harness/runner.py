@@ -18,6 +18,7 @@ with that outcome without running them.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import secrets
@@ -33,15 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from harness import codec
+from harness.confine import worker_access
 from harness.loader import PluginSpec
 from harness.model import (
     CRASH,
     ERROR,
+    FAIL,
     INVALID,
     NOT_IMPLEMENTED,
+    PASS,
     TIMEOUT,
     Case,
     Task,
@@ -72,6 +74,35 @@ WORKER_ENV = {
     "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
     "MALLOC_TRIM_THRESHOLD_": str(256 * 1024 * 1024),
 }
+#: The only variables of the grader's environment a worker inherits (never tokens, never paths
+#: of the grader's own): the locale, the time zone, how Python finds the harness (PATH is the system's).
+INHERITED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_MESSAGES", "TZ",
+                 "PYTHONPATH")
+#: What the runner says when the worker reports that a plugin used the grading code.
+FORBIDDEN_MESSAGES = {
+    "reference": "imports the reference solution: not allowed",
+    "plugins": "imports a bundled solution: not allowed",
+    "tasks": "imports the grading tasks (and so the reference solution): not allowed",
+    "harness": "imports the harness's grading code: not allowed",
+    "the reference solution": "reads the reference solution: not allowed",
+    "a bundled solution": "reads a bundled solution: not allowed",
+    "the grading tasks (and so the reference solution)": "reads the grading tasks: not allowed",
+    "the harness's grading code": "reads the harness's grading code: not allowed",
+}
+
+
+def worker_env(scratch: Path, trusted_cache: bool) -> dict[str, str]:
+    """A worker's whole environment: an allowlist of the grader's, the thread pins, its scratch."""
+    env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+    env["PATH"] = os.pathsep.join(dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin",
+                                                 "/usr/bin", "/bin"]))
+    env.update(WORKER_ENV, TMPDIR=str(scratch / "work"), HOME=str(scratch / "work"),
+               NUMBA_CACHE_DIR=str(scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
+    if trusted_cache:  # the trusted bundled reference keeps its warm Numba cache
+        env.pop("NUMBA_CACHE_DIR")
+        if os.environ.get("NUMBA_CACHE_DIR"):
+            env["NUMBA_CACHE_DIR"] = os.environ["NUMBA_CACHE_DIR"]
+    return env
 
 
 class WorkerDied(Exception):
@@ -115,17 +146,12 @@ class WorkerProcess:
         self.in_task = False
         self.freezer = FreezerCgroup() if limits.timed else None
         self.phase = "while importing the plugin"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CACHE_DIR", "PYTHONSTARTUP"))}
-        env.update(WORKER_ENV, TMPDIR=str(self.scratch / "work"), HOME=str(self.scratch / "work"),
-                   NUMBA_CACHE_DIR=str(self.scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
-        if writable:  # the trusted bundled reference keeps its warm Numba cache
-            env.pop("NUMBA_CACHE_DIR")
-            if os.environ.get("NUMBA_CACHE_DIR"):
-                env["NUMBA_CACHE_DIR"] = os.environ["NUMBA_CACHE_DIR"]
+        env = worker_env(self.scratch, bool(writable))
+        access = worker_access(spec, self.scratch, list(writable))
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker", str(req_r), str(resp_w),
-                json.dumps(spec.to_dict()), str(self.scratch), *map(str, writable)]
+                json.dumps(spec.to_dict()), str(self.scratch), json.dumps(access.to_dict())]
         self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
@@ -141,6 +167,7 @@ class WorkerProcess:
         self.hooks: set[str] = set()
         self.notes: list[str] = []
         self.unmarked: list[str] = []
+        self.crash_detail = ""  # the last line the worker printed before it crashed (plugin text)
 
     # -- protocol ----------------------------------------------------------
     def _read_line(self, deadline: float) -> dict[str, Any]:
@@ -203,6 +230,8 @@ class WorkerProcess:
         if msg.get("type") == "load_error":
             kind = msg.get("kind") if msg.get("kind") in ("not_found", "invalid", "import") else "import"
             detail = "\n".join(_strings(msg.get("traceback"))) or _text(msg.get("message"))
+            if FORBIDDEN_MESSAGES.get(_text(msg.get("forbidden"))):
+                detail = f"the plugin {FORBIDDEN_MESSAGES[msg['forbidden']]}"
             self.close()
             raise LoadFailed(kind, detail if kind == "import" else _text(msg.get("message")))
         self.hooks = set(_strings(msg.get("hooks")))
@@ -364,8 +393,8 @@ class WorkerProcess:
             msg = f"the plugin's process crashed: {why}"
         else:
             msg = f"the plugin's process exited with status {code} {self.phase}"
-        tail = self._stderr_tail()
-        return Verdict(CRASH, f"{msg} ({tail})" if tail and sig else msg, limit=limit)
+        self.crash_detail = self._stderr_tail() if sig else ""
+        return Verdict(CRASH, msg, limit=limit)
 
     def _why(self, sig: int, memory_hit: bool) -> tuple[str, str]:
         """What a signal that ended the worker means, and the limit it stands for ("" for none)."""
@@ -459,6 +488,53 @@ class Grading:
 
 
 def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> Verdict:
+    verdict = _judge_all(case, answer, outputs, memory_mb)
+    return conceal(verdict, answer) if case.hidden else verdict
+
+
+#: What a hidden case's report says per outcome: no text of the plugin's (message, print, values).
+HIDDEN_MESSAGES = {
+    FAIL: "wrong output (a hidden case: its values are not shown)",
+    INVALID: "invalid output (a hidden case: details are not shown)",
+    CRASH: "the plugin's process crashed (a hidden case: details are not shown)",
+}
+
+
+def conceal(verdict: Verdict, answer: dict[str, Any] | None = None) -> Verdict:
+    """A hidden case's verdict in the harness's words only: the outcome, the exception's type and line.
+
+    The plugin controls its exception messages, its printed output, the values
+    and shapes it returns and the text of its warnings: any of those could
+    carry a hidden input out. Only a builtin exception's type name, the plugin's
+    line number, a harness message chosen by a code, a timeout's and a known
+    mistake's (harness) text remain.
+    """
+    if verdict.outcome in (PASS, NOT_IMPLEMENTED, TIMEOUT):
+        return Verdict(verdict.outcome, "" if verdict.outcome == PASS else verdict.message)
+    if verdict.outcome == ERROR and answer is not None:
+        for meta in answer.get("results") or []:
+            if isinstance(meta, dict) and meta.get("status") == "error":
+                return Verdict(ERROR, _hidden_error(meta))
+    hint = verdict.message.split(" — known mistake: ", 1)[1] if " — known mistake: " in verdict.message else ""
+    text = HIDDEN_MESSAGES.get(verdict.outcome, f"{verdict.outcome} (a hidden case: details are not shown)")
+    return Verdict(verdict.outcome, f"{text} — known mistake: {hint}" if hint and verdict.mistake else text,
+                   verdict.mistake)
+
+
+def _hidden_error(meta: dict[str, Any]) -> str:
+    forbidden = FORBIDDEN_MESSAGES.get(_text(meta.get("forbidden")))
+    if forbidden:
+        return f"the plugin {forbidden}"
+    kind = _text(meta.get("type"))
+    cls = getattr(builtins, kind, None) if meta.get("builtin") is True and kind.isidentifier() else None
+    builtin = isinstance(cls, type) and issubclass(cls, BaseException)
+    what = kind if builtin else "an exception of the plugin's own class"
+    line = meta.get("line")
+    where = f" at line {line} of the plugin" if isinstance(line, int) and 0 < line < 10**7 else ""
+    return f"raised {what}{where} (a hidden case: its message is not shown)"
+
+
+def _judge_all(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> Verdict:
     metas = answer.get("results")
     if not isinstance(metas, list) or not metas or not all(isinstance(m, dict) for m in metas):
         return Verdict(INVALID, "the worker broke the answer protocol")
@@ -467,6 +543,8 @@ def _judge(case: Case, answer: dict[str, Any], outputs: Any, memory_mb: int) -> 
         status = meta.get("status")
         if status == "not implemented":
             return Verdict(NOT_IMPLEMENTED, f"hook {call.hook!r} is not implemented")
+        if status == "error" and FORBIDDEN_MESSAGES.get(_text(meta.get("forbidden"))):
+            return Verdict(ERROR, f"{call.hook}: the plugin {FORBIDDEN_MESSAGES[meta['forbidden']]}")
         if status == "error":
             head = f"{_text(meta.get('type')) or 'Exception'}: {_text(meta.get('message'))[:2000]}".strip()
             limit = ""
@@ -531,7 +609,11 @@ class PluginSession:
             worker.fork_task()
             answer, outputs = worker.request("call", payload, self.limits.case_seconds)
         except WorkerDied as exc:
-            return exc.verdict
+            if case.hidden:
+                return conceal(exc.verdict)
+            tail = worker.crash_detail
+            return Verdict(CRASH, f"{exc.verdict.message} ({tail})") if exc.verdict.outcome == CRASH and tail \
+                else exc.verdict
         if "results" not in answer and answer.get("status") == "error":
             return Verdict(INVALID, "the worker broke the answer protocol")
         return _judge(case, answer, outputs, self.limits.memory_mb)
@@ -571,7 +653,9 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
     hook that reached a limit ``FAST_FAIL_AFTER`` times has the remaining
     cases of its task marked with that outcome, not run, and a note says so.
     """
-    grading = Grading(spec, notes=list(probe().notes()))
+    from harness.source_check import check_plugin
+
+    grading = Grading(spec, notes=[*probe().notes(), *check_plugin(spec)])
     session = PluginSession(spec, limits, writable)
     import_error: str | None = None
     try:
@@ -581,9 +665,10 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
             if exc.kind in ("not_found", "invalid"):
                 raise
             import_error = str(exc)
-        rng = np.random.default_rng(seed)
+        from tasks.build import task_rng
+
         for task in tasks:
-            cases = task.make_cases(rng)
+            cases = task.make_cases(task_rng(seed, task.name))
             hits: list[Verdict] = []
             not_run = 0
             for case in cases:

@@ -80,7 +80,8 @@ class Capabilities:
             out.append("no PID/network namespaces here: plugins are NOT cut off from the network "
                        "and a process that escapes its session may outlive grading")
         if self.landlock_abi < 1:
-            out.append("no Landlock here: plugins can write files outside their scratch directory")
+            out.append("no Landlock here: plugins can read and write every file the harness's user can, "
+                       "the reference solution and other submissions included")
         elif self.landlock_abi < 4:
             out.append(f"Landlock ABI {self.landlock_abi} here: TCP is cut off only by the network namespace")
         if not self.pids_cgroup:
@@ -368,7 +369,8 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 _RULE_PATH_BENEATH = 1
-_FS_WRITE_FILE = 1 << 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_READ = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
 _FS_WRITE_DIR = sum(1 << i for i in (4, 5, 6, 7, 8, 9, 10, 11, 12))  # remove/make
 _FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _NET_ALL = (1 << 0) | (1 << 1)  # bind, connect TCP
@@ -399,17 +401,19 @@ def landlock_abi() -> int:
         return 0
 
 
-def restrict_writes(writable: list[Path]) -> bool:
-    """Forbid this process (and its children) to write outside ``writable``.
+def restrict_files(writable: list[Path], readable: list[Path]) -> tuple[bool, bool]:
+    """Forbid this process (and its children) to write outside ``writable`` and read outside both.
 
-    Also forbids TCP and signalling processes outside the sandbox where the
-    kernel's Landlock is recent enough. Returns False when Landlock is absent.
+    Reading covers opening a file, listing a directory and executing a program;
+    a path that does not exist is skipped. Also forbids TCP and signalling
+    processes outside the sandbox where the kernel's Landlock is recent enough.
+    Returns (writes restricted, reads restricted): both False without Landlock.
     """
     abi = landlock_abi()
     if abi < 1:
-        return False
+        return False, False
     libc = _libc()
-    fs = _FS_WRITE_FILE | _FS_WRITE_DIR
+    fs = _FS_WRITE_FILE | _FS_WRITE_DIR | _FS_READ
     if abi >= 2:
         fs |= _FS_REFER
     if abi >= 3:
@@ -420,22 +424,22 @@ def restrict_writes(writable: list[Path]) -> bool:
     size = 8 if abi < 4 else (16 if abi < 6 else 24)
     ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), size, 0)
     if ruleset < 0:
-        return False
-    file_rights = _FS_WRITE_FILE | (_FS_TRUNCATE if abi >= 3 else 0)
-    for path in writable:
+        return False, False
+    file_only = _FS_WRITE_FILE | _FS_READ_FILE | _FS_EXECUTE | (_FS_TRUNCATE if abi >= 3 else 0)
+    rules = [(p, fs, file_only) for p in writable]
+    rules += [(p, _FS_READ, _FS_READ_FILE | _FS_EXECUTE) for p in readable]
+    for path, dir_rights, file_rights in rules:
         try:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         except OSError:
             continue
-        rights = fs if path.is_dir() else file_rights
-        rule = _PathBeneath(rights, fd)
+        rule = _PathBeneath(dir_rights if os.path.isdir(f"/proc/self/fd/{fd}") else file_rights, fd)
         libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0)
         os.close(fd)
     libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     ok = libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0) == 0
     os.close(ruleset)
-    return ok
-
+    return ok, ok
 
 
 def forbid_tracing() -> None:

@@ -19,6 +19,9 @@ Fill in the hooks below, then grade it:
 
 A hook that still raises NotImplementedError is graded "not implemented".
 Arrays are float64 NumPy arrays and samples are columns (see each docstring).
+Use NumPy, Numba, PyTorch, any library and your own files in this folder; the
+reference, the bundled plugins and the harness's tasks are not allowed (and not
+readable while grading).
 """
 
 from __future__ import annotations

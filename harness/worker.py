@@ -1,8 +1,9 @@
 """The worker: the only process that imports a plugin's code.
 
 Started by :mod:`harness.runner` as ``python -m harness.worker FD_IN FD_OUT SPEC
-SCRATCH [WRITABLE...]``. It restricts its own file writes to SCRATCH (Landlock),
-imports the plugin, says which hooks it implements, then answers requests read
+SCRATCH ACCESS``. It restricts its own file reads and writes to what ACCESS
+(:class:`harness.confine.Access` as JSON) allows (Landlock), refuses imports of
+the grading code with a clear error, imports the plugin, says which hooks it implements, then answers requests read
 as JSON lines on FD_IN with JSON lines on FD_OUT; arrays travel as ``.npz``
 files in SCRATCH. Nothing here is trusted by the grading side: it re-checks
 every answer, and never unpickles anything.
@@ -49,7 +50,7 @@ from harness import codec, hookspecs
 from harness.fingerprint import fingerprint
 from harness.loader import PluginError, PluginSpec, implemented, load, make_manager, unmarked_hooks
 from harness.model import Invalid
-from harness.sandbox import drop_capabilities, forbid_tracing, restrict_sockets, restrict_writes
+from harness.sandbox import drop_capabilities, forbid_tracing, restrict_files, restrict_sockets
 
 _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__file__).parent), "<frozen ")
 
@@ -63,9 +64,58 @@ def plugin_traceback(exc: BaseException) -> list[str]:
     return [ln.rstrip("\n") for ln in lines][-40:]
 
 
+class ForbiddenImport(ImportError):
+    """A plugin imported (or read) the grading code; ``what`` is a key of the runner's messages."""
+
+    def __init__(self, what: str, name: str) -> None:
+        super().__init__(f"{name}: not allowed", name=name)
+        self.what = what
+
+
+class _RefuseGradingCode:
+    """A meta path finder, first in line: the grading code's packages cannot be imported."""
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self.modules = modules
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        top = fullname.split(".")[0]
+        if top in self.modules:
+            raise ForbiddenImport(top, fullname)
+        if top == "harness" and fullname not in sys.modules:
+            raise ForbiddenImport("harness", fullname)
+
+
+#: Paths the plugin must not read (set by main); a PermissionError there is named.
+_FORBIDDEN_PATHS: dict[str, str] = {}
+
+
+def forbidden_use(exc: BaseException) -> str:
+    """The grading code an exception (or one it came from) says the plugin tried to use, else ''."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ForbiddenImport):
+            return exc.what
+        if isinstance(exc, PermissionError) and exc.filename:
+            name = os.path.abspath(str(exc.filename))
+            for place, what in _FORBIDDEN_PATHS.items():
+                if name == place or name.startswith(place + os.sep):
+                    return what
+        exc = exc.__cause__ or exc.__context__
+    return ""
+
+
+def _plugin_line(exc: BaseException) -> int:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_HIDDEN_FRAMES)]
+    return int(frames[-1].lineno or 0) if frames else 0
+
+
 def _error(exc: BaseException) -> dict[str, Any]:
     return {"status": "error", "type": type(exc).__name__, "message": str(exc)[:2000],
-            "traceback": plugin_traceback(exc)}
+            "traceback": plugin_traceback(exc), "line": _plugin_line(exc),
+            "builtin": type(exc).__module__ == "builtins", "forbidden": forbidden_use(exc)}
 
 
 def to_plain(value: Any, names: tuple[str, ...] = ()) -> Any:
@@ -286,8 +336,14 @@ def main(argv: list[str]) -> int:
         return status
     spec = PluginSpec(**json.loads(argv[2]))
     scratch = Path(argv[3])
-    writable = [scratch / "work", scratch / "out", Path("/dev/null"), *(Path(p) for p in argv[4:])]
-    notes = [] if restrict_writes(writable) else ["Landlock unavailable"]
+    access = json.loads(argv[4])
+    own_proc = Path("/proc") / os.readlink("/proc/self")  # the host's /proc: this process only
+    writes, reads = restrict_files([Path(p) for p in access["write"]],
+                                   [Path(p) for p in access["read"]] + [own_proc])
+    notes = [] if writes and reads else ["Landlock unavailable: the plugin can read and write "
+                                         "every file the harness's user can"]
+    _FORBIDDEN_PATHS.update(access["forbidden"])
+    sys.meta_path.insert(0, _RefuseGradingCode(access["forbidden_modules"]))
     if not restrict_sockets():
         notes.append("seccomp unavailable: the plugin can reach the host's Unix-domain sockets")
     if not drop_capabilities():

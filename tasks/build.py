@@ -18,6 +18,7 @@ the task's known mistakes (:func:`harness.compare.explain`).
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,18 @@ SIZES = ("tiny", "medium", "large")
 FD_H = 1e-6
 FD_RTOL = 1e-5
 FD_ATOL = 1e-6
+
+
+# ---------------------------------------------------------------------- seeds
+
+
+def task_rng(seed: int, task_name: str) -> np.random.Generator:
+    """The random stream of one task's cases: derived from (seed, task name) only.
+
+    So a task's hidden inputs are the same whichever other tasks run with it.
+    """
+    name_key = int.from_bytes(hashlib.sha256(task_name.encode()).digest()[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence([seed, name_key]))
 
 
 # ------------------------------------------------------------------ reference

@@ -36,8 +36,11 @@ def harness(*args: str, cwd: Path | None = None, timeout: float = 600) -> subpro
                           cwd=cwd or ROOT, timeout=timeout)
 
 
-def run(plugin: str | Path, out: Path, *extra: str, speed: bool = False, seed: int = 1) -> Result:
-    args = ["run", "--plugin", str(plugin), "--out", str(out), "--seed", str(seed), *extra]
+def run(plugin: str | Path, out: Path, *extra: str, speed: bool = False, seed: int | None = 1) -> Result:
+    """``harness run``; ``seed=None`` lets the harness draw one."""
+    args = ["run", "--plugin", str(plugin), "--out", str(out), *extra]
+    if seed is not None:
+        args += ["--seed", str(seed)]
     if not speed:
         args.append("--no-speed")
     proc = harness(*args)

@@ -23,6 +23,7 @@ from harness.codec import as_float64
 from harness.hookspecs import OUTPUTS
 from harness.model import ERROR, INVALID, NOT_IMPLEMENTED, Case, Task, Verdict
 from harness.worker import _changed, to_plain
+from tasks.build import task_rng
 
 Impls = dict[str, Callable[..., Any]]
 
@@ -84,5 +85,5 @@ def run_case(impls: Impls, case: Case) -> Verdict:
 
 
 def run_task(impls: Impls, task: Task, seed: int) -> list[tuple[Case, Verdict]]:
-    cases = task.make_cases(np.random.default_rng(seed))
+    cases = task.make_cases(task_rng(seed, task.name))
     return [(case, run_case(impls, case)) for case in cases]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +42,7 @@ from harness.sandbox import (
 )
 
 HOSTILE = Path(__file__).parent / "plugins" / "hostile"
+COPIES = Path("/var/tmp/harness-test-hostile")
 CAPS = probe()
 LIMITS = Limits(case_seconds=2, cpu_seconds=30, memory_mb=1024, output_mb=64, max_processes=32,
                 start_seconds=10)
@@ -71,7 +73,20 @@ def make_case(hook: str) -> Case:
 
 
 def plugin(name: str) -> Path:
-    return HOSTILE / f"{name}.py"
+    """A copy of the hostile plugin that sets the test's HOSTILE_* variables itself.
+
+    (A worker inherits none of the grader's variables.) The copy's folder is
+    named after the marker, so the processes it starts can be found.
+    """
+    settings = {k: v for k, v in os.environ.items() if k.startswith("HOSTILE_")}
+    folder = COPIES / settings.get("HOSTILE_MARKER", "no-marker")
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / f"{name}.py"
+    source = (HOSTILE / f"{name}.py").read_text()
+    future, _, rest = source.partition("from __future__ import annotations\n")
+    head = f"{future}from __future__ import annotations\n" if rest else ""
+    copy.write_text(f"{head}import os as _os\n_os.environ.update({settings!r})\n{rest or source}")
+    return copy
 
 
 def run(name: str, hooks: list[str], limits: Limits = LIMITS) -> list[Verdict]:
@@ -182,6 +197,7 @@ def marker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     assert wait_for(lambda: plugin_processes(word)) == [], "processes outlived grading"
     assert wait_for(zombie_children) == [], "zombie processes left"
     assert own_cgroups() == [], "cgroups left behind"
+    shutil.rmtree(COPIES / word, ignore_errors=True)
 
 
 # ------------------------------------------------------------- 3. crashes

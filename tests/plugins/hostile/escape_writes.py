@@ -19,14 +19,13 @@ from pathlib import Path
 import numpy as np
 
 import harness
-import reference
-import tasks
 from harness import hookimpl
 
 
 def _targets() -> list[Path]:
     extra = json.loads(os.environ.get("HOSTILE_TARGETS", "{}"))
-    dirs = [Path(harness.__file__).parent, Path(reference.__file__).parent, Path(tasks.__file__).parent,
+    root = Path(harness.__file__).parent.parent  # the reference and the tasks cannot be imported
+    dirs = [Path(harness.__file__).parent, root / "reference", root / "tasks",
             Path(__file__).parent, Path.cwd().parent, Path.cwd().parent / "in", Path("/dev/shm"), Path("/tmp")]
     return dirs + [Path(p) for p in extra.get("dirs", [])]
 

@@ -37,7 +37,11 @@ def _from_gc() -> list[np.ndarray]:
 def _grader_memory() -> list[str]:
     """Try to open the memory of every process outside this sandbox (it must fail)."""
     opened = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        pids = os.listdir("/proc")
+    except OSError:  # the process list itself is not readable
+        pids = ["1", str(os.getppid()), *map(str, range(2, 400))]
+    for pid in filter(str.isdigit, pids):
         for name in ("mem", "environ"):
             try:
                 with open(f"/proc/{pid}/{name}", "rb") as f:
