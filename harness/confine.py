@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.loader import PluginSpec
+from harness.sandbox import probe
 
 HARNESS_DIR = Path(__file__).resolve().parent
 #: The harness modules the worker itself runs (all imported before Landlock applies).
@@ -132,6 +133,8 @@ def worker_access(spec: PluginSpec, scratch: Path, writable: list[Path] = ()) ->
         read += allowed_except(root, excluded)
     read += [HARNESS_DIR / m for m in WORKER_MODULES]
     read += [p.resolve() for p in extra] + [scratch / "in"]
+    if probe().namespaces:  # a /proc of the worker's own PID namespace (wrap_command): its processes only
+        read.append(Path("/proc"))
     for own in plugin_paths(spec):  # minus the grading code, should it lie beneath
         read += allowed_except(own, excluded)
     return Access(

@@ -129,7 +129,9 @@ def _cgroup_usable(root: Path) -> bool:
 def wrap_command(argv: list[str]) -> list[str]:
     """Prefix ``argv`` with the namespace wrapper when this machine has it."""
     if probe().namespaces:
-        return [shutil.which("unshare") or "unshare", "--net", "--pid", "--fork", "--kill-child", "--", *argv]
+        # --mount-proc: the worker's /proc shows its own PID namespace only (no other process of the host)
+        return [shutil.which("unshare") or "unshare", "--net", "--pid", "--fork", "--kill-child",
+                "--mount", "--mount-proc", "--", *argv]
     return argv
 
 
