@@ -131,15 +131,18 @@ def list_() -> None:
 @main.command()
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(name: str, force: bool) -> None:
-    """Write NAME.py, a student template with every hook stubbed and documented."""
+@click.option("--notebook", is_flag=True, help="Write NAME.ipynb, a Jupyter notebook with a cell per hook.")
+def new(name: str, force: bool, notebook: bool) -> None:
+    """Write NAME.py (or NAME.ipynb), a student template with every hook stubbed and documented."""
+    from harness import notebook as nb
+    from harness import template
     from harness.atomic import atomic_write
-    from harness.template import render
 
-    path = Path(name if name.endswith(".py") else f"{name}.py")
+    suffix = nb.SUFFIX if notebook or name.endswith(nb.SUFFIX) else ".py"
+    path = Path(name if name.endswith(suffix) else f"{name.removesuffix('.py')}{suffix}")
     if path.exists() and not force:
         raise UsageError(f"{path} exists (use --force to overwrite)")
-    atomic_write(path, render(path.name))
+    atomic_write(path, (nb.render if suffix == nb.SUFFIX else template.render)(path.name))
     click.echo(f"wrote {path}; grade it with: harness run --plugin {path}")
 
 

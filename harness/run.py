@@ -74,6 +74,11 @@ def run_plugin(
     t0 = time.monotonic()
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
     cases = cases_frame(grading)
+    if spec.kind == "notebook":
+        from harness.notebook import locate_failures, notes
+
+        grading.notes[:0] = notes(Path(spec.target))
+        locate_failures(cases, Path(spec.target))
     table = tasks_frame(cases, task_meta(tasks))
     counts = summarize_counts(cases)
     points, max_points = float(table["points"].sum()), float(table["max_points"].sum())

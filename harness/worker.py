@@ -40,11 +40,21 @@ _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__fi
 
 def plugin_traceback(exc: BaseException) -> list[str]:
     """The traceback lines of the plugin's own frames (no harness, no pluggy)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+    frames = [_shown(f) for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(_HIDDEN_FRAMES)]
     lines = traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
     return [ln.rstrip("\n") for ln in lines][-40:]
+
+
+def _shown(frame: traceback.FrameSummary) -> traceback.FrameSummary:
+    """A frame of a notebook's cell is named after the cell ("mine.ipynb, cell 3")."""
+    from harness.notebook import DISPLAY_NAMES
+
+    name = DISPLAY_NAMES.get(frame.filename)
+    if name is None:
+        return frame
+    return traceback.FrameSummary(name, frame.lineno, frame.name, line=frame.line)
 
 
 def _error(exc: BaseException) -> dict[str, Any]:
