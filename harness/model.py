@@ -71,6 +71,7 @@ class Case:
     judge: Judge
     note: str = ""  # what the case is, shown to the student ("z = 0: ReLU'(0) = 0")
     slide: str = ""
+    expected: Any = None  # a value case's expected output (trusted side only), for the report's charts
 
     @property
     def hidden(self) -> bool:

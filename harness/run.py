@@ -29,6 +29,7 @@ class RunResult:
     summary: dict[str, Any]
     benchmark: dict[str, Any] | None
     speed_sizes: pd.DataFrame | None = None
+    plots: list[dict[str, Any]] | None = None  # public cases' outputs for the charts (harness.plots)
 
     @property
     def exit_status(self) -> int:
@@ -94,7 +95,9 @@ def run_plugin(
         "speed_points": 0.0, "speed_max_points": 0.0,
         "hooks_implemented": sorted(grading.hooks),
     }
-    result = RunResult(cases, table, summary, None)
+    from harness.plots import case_plots
+
+    result = RunResult(cases, table, summary, None, plots=case_plots(grading.results))
     if speed:
         add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
     if out is not None:
@@ -127,4 +130,5 @@ def write_run(out: Path, result: RunResult) -> None:
     if result.speed_sizes is not None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "speed.csv", result.speed_sizes.to_csv(index=False))
-    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark)
+    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark,
+                  plots=result.plots, speed_sizes=result.speed_sizes)

@@ -342,6 +342,7 @@ class CaseResult:
     case: Case
     verdict: Verdict
     duration_s: float
+    outputs: Any = None  # a public case's decoded outputs, kept for the report's charts
 
 
 @dataclass
@@ -399,6 +400,7 @@ class PluginSession:
         self.hooks: set[str] | None = None
         self.notes: list[str] = []
         self.unmarked: list[str] = []
+        self.last_outputs: Any = None  # the decoded outputs of the last case run
 
     def start(self) -> WorkerProcess:
         """The live worker, started (and the plugin imported) when needed."""
@@ -422,12 +424,15 @@ class PluginSession:
             return Verdict(NOT_IMPLEMENTED, f"this check also needs hook {missing[0]!r}, "
                                             "which the plugin does not implement")
         payload = [(c.hook, c.kwargs) for c in case.calls]
+        self.last_outputs = None
         try:
             answer, outputs = worker.request("call", payload, self.limits.case_seconds)
         except WorkerDied as exc:
             return exc.verdict
         if "results" not in answer and answer.get("status") == "error":
             return Verdict(INVALID, "the worker broke the answer protocol")
+        if isinstance(outputs, list) and outputs:
+            self.last_outputs = codec.as_float64(outputs[0])
         return _judge(case, answer, outputs, self.limits.memory_mb)
 
     def close(self) -> None:
@@ -462,7 +467,9 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
                     except LoadFailed as exc:  # a restart that no longer imports
                         import_error = str(exc)
                         verdict = Verdict(ERROR, f"import failed: {import_error}")
-                grading.results.append(CaseResult(task, case, verdict, time.monotonic() - t0))
+                kept = None if case.hidden or import_error is not None else session.last_outputs
+                session.last_outputs = None
+                grading.results.append(CaseResult(task, case, verdict, time.monotonic() - t0, kept))
             if progress is not None:
                 progress(task)
         grading.hooks = set(session.hooks or ())

@@ -205,7 +205,7 @@ def value_case(
         return check(outputs[0], expected, rtol=task.rtol, atol=task.atol, names=names, reveal=reveal)
 
     return Case(f"{kind}:{label}", kind, [Call(task.hook, kwargs)], _judge(task, kwargs, verify),
-                note=note, slide=slide or task.slide)
+                note=note, slide=slide or task.slide, expected=expected)
 
 
 def claim_case(

@@ -255,7 +255,7 @@ def test_atomic_write_leaves_old_file_when_encoding_fails(tmp_path: Path) -> Non
 def test_write_reports_writes_nothing_when_rendering_fails(
     run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: Any) -> str:
+    def broken(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("template bug")
 
     monkeypatch.setattr(reports, "render_html", broken)
