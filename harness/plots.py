@@ -46,6 +46,16 @@ def to_svg(fig: Any, label: str) -> str:
     return re.sub(r"<svg ", f'<svg class="chart" role="img" aria-label="{label}" ', svg, count=1)
 
 
+def _log_axis(ax: Any, span: float) -> None:
+    """An x axis of log10 ratios over [-span, span], ticks at 1-2-5 ratios (decades when crowded)."""
+    ticks = [math.log10(m * 10.0**k) for k in range(-6, 7) for m in (1, 2, 5)
+             if abs(math.log10(m * 10.0**k)) <= span + 1e-9]
+    if len(ticks) > 9:
+        ticks = [t for t in ticks if float(t).is_integer()]
+    ax.set_xlim(-span, span)
+    ax.set_xticks(ticks, [f"{10.0 ** t:.3g}x" for t in ticks])
+
+
 # ------------------------------------------------------------------ data taken while grading
 
 
@@ -178,9 +188,7 @@ def speed_chart(tasks: pd.DataFrame, sizes: pd.DataFrame | None) -> str:
     ax.text(0, len(rows) - 0.3, " par (1x)", fontsize=8, va="bottom")
     span = max(math.log10(2.0), float(np.nanmax(np.abs(np.log10(np.concatenate([r, low, high]))))) * 1.1
                if len(r) else 1.0)
-    ticks = [t for t in range(-6, 7) if abs(t) <= span + 1e-9]
-    ax.set_xlim(-span, span)
-    ax.set_xticks(ticks, [f"{10.0 ** t:g}x" for t in ticks])
+    _log_axis(ax, span)
     ax.set_yticks(y, rows["label"].astype(str).tolist())
     ax.set_xlabel("time over the reference's (log scale; right is slower; bars: 95% interval)")
     return to_svg(fig, "speed relative to the reference")
@@ -217,9 +225,7 @@ def geomean_chart(board: pd.DataFrame) -> str:
     ax.barh(y, v, color=[_RED if x > 0 else _GREEN for x in v], height=0.7)
     ax.axvline(0, color="black", lw=1.2)
     span = max(math.log10(2.0), float(np.abs(v).max()) * 1.1)
-    ticks = [t for t in range(-6, 7) if abs(t) <= span + 1e-9]
-    ax.set_xlim(-span, span)
-    ax.set_xticks(ticks, [f"{10.0 ** t:g}x" for t in ticks])
+    _log_axis(ax, span)
     ax.set_yticks(y, rows["submission"].astype(str).tolist())
     ax.set_xlabel("geometric mean of the speed ratios (log scale; right is slower)")
     return to_svg(fig, "speed geomean per submission")
