@@ -59,6 +59,12 @@ def task_meta(tasks: list[Task]) -> pd.DataFrame:
                          for t in tasks])
 
 
+def _kit_notes() -> list[str]:
+    from harness import kit
+
+    return [kit.NOTICE + " (the property checks are feedback)"] if kit.IS_KIT else []
+
+
 def run_plugin(
     spec: PluginSpec,
     tasks: list[Task],
@@ -91,7 +97,7 @@ def run_plugin(
         "percent": round(100.0 * points / max_points, 2) if max_points else 0.0,
         "counts": counts, "cases": len(cases),
         "exit_status": 0 if counts.get(PASS, 0) == len(cases) else 1,
-        "notes": list(dict.fromkeys(grading.notes)), "speed": False,
+        "notes": list(dict.fromkeys(_kit_notes() + grading.notes)), "speed": False,
         "speed_points": 0.0, "speed_max_points": 0.0,
         "hooks_implemented": sorted(grading.hooks),
     }

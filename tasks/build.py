@@ -239,7 +239,9 @@ def fd_case(
         return compare(grad, fd, rtol=FD_RTOL, atol=FD_ATOL,
                        name=f"output vs central differences of your {forward}")
 
-    return claim_case(task, kind, label, calls, verify, note=note)
+    case = claim_case(task, kind, label, calls, verify, note=note)
+    case.fd = {"forward": forward, "arg": arg, "h": h}
+    return case
 
 
 @dataclass(frozen=True)
