@@ -234,7 +234,8 @@ def render(graded: Graded, tasks: list[Task]) -> dict[str, str | bytes]:
         r = graded.result
         summary = {**r.summary, **extra,
                    "notes": [*r.summary.get("notes", []), *graded.extra_notes]}
-        contents = render_reports(r.cases, r.tasks, summary, r.benchmark)
+        contents = render_reports(r.cases, r.tasks, summary, r.benchmark, plots=r.plots,
+                                  speed_sizes=r.speed_sizes)
         if r.speed_sizes is not None:
             contents["speed.csv"] = r.speed_sizes.to_csv(index=False)
         return contents

@@ -91,6 +91,7 @@ def limit_options(f):
 def run(plugin_name: str, pattern: str | None, out: Path, seed: int | None, no_speed: bool,
         case_timeout: float, cpu_limit: int, memory_limit: int, output_limit: int) -> None:
     """Grade one plugin: correctness, then speed against the reference."""
+    from harness import kit
     from harness.console import print_run
     from harness.loader import PluginError, resolve
     from harness.run import run_plugin
@@ -103,6 +104,9 @@ def run(plugin_name: str, pattern: str | None, out: Path, seed: int | None, no_s
     tasks = _select(pattern)
     seed = secrets.randbelow(2**31) if seed is None else seed
     limits = _limits(case_timeout, cpu_limit, memory_limit, output_limit)
+    if kit.IS_KIT:  # no reference here: public cases only, never speed
+        no_speed = True
+        click.echo(kit.NOTICE)
     click.echo(f"grading {spec.label} ({spec.kind}) on {len(tasks)} tasks, seed {seed}")
     try:
         result = run_plugin(spec, tasks, seed=seed, limits=limits, out=out, speed=not no_speed)
@@ -132,16 +136,35 @@ def list_() -> None:
 @main.command()
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(name: str, force: bool) -> None:
-    """Write NAME.py, a student template with every hook stubbed and documented."""
+@click.option("--notebook", is_flag=True, help="Write NAME.ipynb, a Jupyter notebook with a cell per hook.")
+def new(name: str, force: bool, notebook: bool) -> None:
+    """Write NAME.py (or NAME.ipynb), a student template with every hook stubbed and documented."""
+    from harness import notebook as nb
+    from harness import template
     from harness.atomic import atomic_write
-    from harness.template import render
 
-    path = Path(name if name.endswith(".py") else f"{name}.py")
+    suffix = nb.SUFFIX if notebook or name.endswith(nb.SUFFIX) else ".py"
+    path = Path(name if name.endswith(suffix) else f"{name.removesuffix('.py')}{suffix}")
     if path.exists() and not force:
         raise UsageError(f"{path} exists (use --force to overwrite)")
-    atomic_write(path, render(path.name))
+    atomic_write(path, (nb.render if suffix == nb.SUFFIX else template.render)(path.name))
     click.echo(f"wrote {path}; grade it with: harness run --plugin {path}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory of the kit's source tree (replaced); `pip install DIR` installs it.")
+def release(out: Path) -> None:
+    """Build the student kit: the harness and the public cases, without any solution."""
+    from harness import kit
+    from harness.release import build_kit
+
+    if kit.IS_KIT:
+        raise UsageError("this is the student kit; build a kit from the full harness")
+    counts = build_kit(out)
+    click.echo(f"wrote the kit to {out}: {counts['tasks']} tasks, {counts['cases']} public cases "
+               f"({counts['left_out']} lecture claims are checked at submission only); "
+               f"install it with: pip install {out}")
 
 
 from harness.cli_batch import grade, leaderboard  # noqa: E402

@@ -250,6 +250,7 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;margin-top:1em}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}
 th{background:#f0f0f0}td.n{text-align:right}tr.tie td{background:#fffbe6}
 svg text{font-size:12px;font-family:system-ui,sans-serif}
+div.charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:.5em 0;max-width:100%}figure.chart svg{max-width:100%;height:auto}
 """
 
 
@@ -282,6 +283,18 @@ def chart_svg(board: pd.DataFrame, width: int = 720) -> str:
     return "".join(parts)
 
 
+def _charts(board: pd.DataFrame) -> str:
+    """The class's score distribution and each submission's speed geomean (matplotlib, inline SVG)."""
+    from harness import plots
+
+    if not len(board):
+        return ""
+    return ('<div class="charts">'
+            f'<figure class="chart">{plots.score_distribution(board)}</figure>'
+            f'<figure class="chart">{plots.geomean_chart(board)}</figure></div>'
+            f'<h2>Points per submission</h2>{chart_svg(board)}')
+
+
 def render_html(board: pd.DataFrame, title: str, extra_html: str = "") -> str:
     view = _display(board)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in view.columns)
@@ -297,7 +310,7 @@ def render_html(board: pd.DataFrame, title: str, extra_html: str = "") -> str:
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(title)}</h1><p>{len(board)} submissions, generated {stamp}. "
             "Ranked by points, then by the geometric mean of the speed ratios (lower is faster).</p>"
-            f"{chart_svg(board)}<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+            f"{_charts(board)}<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
             f"</tbody></table>{extra_html}</body></html>\n")
 
 

@@ -5,9 +5,10 @@ the user typed into a :class:`PluginSpec`. :func:`load` and
 :func:`make_manager` run in the worker, the only process that imports a
 plugin's code.
 
-NAME is tried in this order: a bundled plugin, a path to a ``.py`` file or a
-package directory, an installed package's entry point (group ``harness``), a
-dotted module importable from the current directory.
+NAME is tried in this order: a bundled plugin, a path to a ``.py`` file, a
+``.ipynb`` notebook (:mod:`harness.notebook`) or a package directory, an
+installed package's entry point (group ``harness``), a dotted module
+importable from the current directory.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ BUNDLED = {
     "python": "plugins.python_plugin",
     "torch": "plugins.torch_plugin",
 }
+if (Path(__file__).with_name("kit_cases.npz")).is_file():  # the student kit has no bundled plugins
+    BUNDLED = {}
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -43,14 +46,14 @@ class PluginError(Exception):
 @dataclass(frozen=True)
 class PluginSpec:
     name: str  # what the user typed
-    kind: str  # bundled | file | package | entry_point | module
+    kind: str  # bundled | file | notebook | package | entry_point | module
     target: str  # dotted module, "module:attr", or an absolute path
     search_path: str = ""  # directory put first on sys.path in the worker
 
     @property
     def label(self) -> str:
         """A short id for reports: the file or package name, else NAME."""
-        if self.kind in ("file", "package"):
+        if self.kind in ("file", "package", "notebook"):
             return Path(self.target).stem
         return self.name
 
@@ -66,11 +69,19 @@ def resolve(name: str, cwd: Path | None = None) -> PluginSpec:
     path = (cwd / name).resolve()
     if path.is_file() and path.suffix == ".py":
         return PluginSpec(name, "file", str(path), str(path.parent))
+    if path.is_file() and path.suffix == ".ipynb":
+        from harness.notebook import NotebookError, check_notebook
+
+        try:
+            check_notebook(path)
+        except NotebookError as exc:
+            raise PluginError(str(exc)) from None
+        return PluginSpec(name, "notebook", str(path), str(path.parent))
     if path.is_dir():
         if not (path / "__init__.py").is_file():
             raise PluginError(f"plugin directory {name} is not a package (it has no __init__.py)")
         return PluginSpec(name, "package", str(path), str(path.parent))
-    if name.endswith(".py") or "/" in name:
+    if name.endswith((".py", ".ipynb")) or "/" in name:
         raise PluginError(f"no such plugin file: {name}")
     for ep in entry_points(group=PROJECT):
         if ep.name == name:
@@ -113,6 +124,11 @@ def load(spec: PluginSpec) -> ModuleType:
         sys.modules[mod_name] = module
         file_spec.loader.exec_module(module)
         return module
+    if spec.kind == "notebook":
+        from harness.notebook import load_notebook
+
+        mod_name = "harness_plugin_" + re.sub(r"\W", "_", Path(spec.target).stem)
+        return load_notebook(Path(spec.target), mod_name, Path.cwd())
     if spec.kind == "package":  # from its own folder: the folder around it may not be readable
         name, init = Path(spec.target).name, Path(spec.target) / "__init__.py"
         if name in sys.modules:

@@ -72,6 +72,8 @@ class Case:
     judge: Judge
     note: str = ""  # what the case is, shown to the student ("z = 0: ReLU'(0) = 0")
     slide: str = ""
+    expected: Any = None  # a value case's expected output (trusted side only), for the report's charts
+    fd: dict[str, Any] | None = None  # a finite-difference check's forward hook, argument and step
 
     @property
     def hidden(self) -> bool:

@@ -18,7 +18,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -94,11 +94,18 @@ def write_reports(
     tasks: pd.DataFrame,
     summary: dict,
     benchmark: dict | None = None,
+    *,
+    plots: list[dict] | None = None,
+    speed_sizes: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write every report file of one run into ``out_dir`` (created) and return their paths."""
+    """Write every report file of one run into ``out_dir`` (created) and return their paths.
+
+    ``plots`` (public cases' outputs, :func:`harness.plots.case_plots`) and
+    ``speed_sizes`` (the speed per task and size) feed report.html's charts.
+    """
     _require_columns(cases, CASE_COLUMNS, "cases")
     _require_columns(tasks, TASK_COLUMNS, "tasks")
-    contents = render_reports(cases, tasks, summary, benchmark)
+    contents = render_reports(cases, tasks, summary, benchmark, plots=plots, speed_sizes=speed_sizes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [atomic_write(out / name, data, errors=_TEXT_ERRORS) for name, data in contents.items()]
@@ -109,6 +116,9 @@ def render_reports(
     tasks: pd.DataFrame,
     summary: dict,
     benchmark: dict | None = None,
+    *,
+    plots: list[dict] | None = None,
+    speed_sizes: pd.DataFrame | None = None,
 ) -> dict[str, str | bytes]:
     """The content of every report file, by file name."""
     contents: dict[str, str | bytes] = {
@@ -116,7 +126,7 @@ def render_reports(
         "tasks.csv": tasks.to_csv(index=False),
         "summary.json": dump_json(summary),
         "report.md": render_markdown(cases, tasks, summary),
-        "report.html": render_html(cases, tasks, summary),
+        "report.html": render_html(cases, tasks, summary, plots=plots, speed_sizes=speed_sizes),
         "results.json": dump_json(gradescope_results(cases, tasks, summary)),
         "junit.xml": junit_xml(cases, tasks, summary),
     }
@@ -408,6 +418,11 @@ td { white-space: pre-wrap; }
 th { background: #f0f0f0; }
 ul.meta { list-style: none; padding: 0; }
 svg text { font: 12px system-ui, sans-serif; }
+figure.chart { margin: 0.5em 0; max-width: 100%; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; }
+div.charts { display: flex; flex-wrap: wrap; gap: 1em; }
+table { max-width: 100%; }
+td { overflow-wrap: anywhere; max-width: 60em; }
 """
 
 
@@ -446,8 +461,11 @@ def _html_list(lines: list[str], cls: str = "") -> str:
     return f'<ul class="{cls}">{items}</ul>' if cls else f"<ul>{items}</ul>"
 
 
-def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict) -> str:
-    """``report.html``: one self-contained page (inline CSS and SVG, no scripts)."""
+def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict, *,
+                plots: list[dict] | None = None, speed_sizes: pd.DataFrame | None = None) -> str:
+    """``report.html``: one self-contained page (inline CSS and SVG charts, no scripts)."""
+    from harness import plots as charts
+
     title = html.escape(_title(summary))
     tview = task_view(tasks)
     body = [
@@ -457,9 +475,22 @@ def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict) -> str:
     notes = [str(n) for n in summary.get("notes") or []]
     if notes:
         body += ["<h2>Notes</h2>", _html_list(notes)]
+    if len(tasks):
+        body += ["<h2>Points per task</h2>", f'<figure class="chart">{charts.points_chart(tasks)}</figure>']
     body += ["<h2>Tasks</h2>", _styled_table(tview, "tasks", _task_styles(tasks, tview))]
+    shown = [p for p in plots or [] if p["kind"] == "elementwise"]
+    curves = [p for p in plots or [] if p["kind"] == "curve"]
+    if shown:
+        body += ["<h2>Where your function goes wrong (public cases)</h2>",
+                 '<div class="charts">' + "".join(f'<figure class="chart">{charts.case_chart(p)}</figure>'
+                                                  for p in shown) + "</div>"]
+    if curves:
+        body += ["<h2>Training curves against the reference (public cases)</h2>",
+                 '<div class="charts">' + "".join(f'<figure class="chart">{charts.curve_chart(p)}</figure>'
+                                                  for p in curves) + "</div>"]
     if has_speed(tasks):
-        body += ["<h2>Speed relative to the reference</h2>", speed_chart_svg(tasks)]
+        body += ["<h2>Speed relative to the reference</h2>",
+                 f'<figure class="chart">{charts.speed_chart(tasks, speed_sizes)}</figure>']
     view = case_view(cases)
     failing = view[(cases["outcome"] != PASS).to_numpy()]
     body += [f"<h2>Failing cases ({len(failing)})</h2>"]
@@ -474,98 +505,6 @@ def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict) -> str:
         f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"
-    )
-
-
-# --------------------------------------------------------------------------- speed chart
-
-_BAR_HEIGHT, _BAR_GAP, _LABEL_WIDTH, _PLOT_WIDTH, _VALUE_WIDTH = 16, 6, 190, 420, 150
-
-
-def _speed_rows(tasks: pd.DataFrame) -> list[dict[str, Any]]:
-    """Tasks with a finite, positive speed ratio, as plain dicts."""
-    rows = []
-    for row in tasks.to_dict("records"):
-        ratio = _float(row.get("speed_ratio"))
-        if ratio is not None and ratio > 0:
-            rows.append(row | {"speed_ratio": ratio})
-    return rows
-
-
-def _log_span(rows: list[dict[str, Any]]) -> float:
-    """Half-width of the chart's log10 axis: covers every ratio and CI bound, at least 2x."""
-    values = [
-        abs(math.log10(v))
-        for r in rows
-        for v in (r["speed_ratio"], _float(r.get("speed_ci_low")), _float(r.get("speed_ci_high")))
-        if v is not None and v > 0
-    ]
-    return max([math.log10(2.0), *values]) * 1.05
-
-
-def _ticks(span: float) -> list[float]:
-    """Round ratios inside [10^-span, 10^span]: 1-2-5 steps, decades only when crowded."""
-    inside = [
-        m * 10.0**k for k in range(-6, 7) for m in (1, 2, 5) if abs(math.log10(m * 10.0**k)) <= span
-    ]
-    return inside if len(inside) <= 9 else [t for t in inside if math.log10(t).is_integer()]
-
-
-def _bar_colour(row: dict[str, Any]) -> str:
-    if _text(row.get("speed_mark")).strip() == "~":
-        return "#9e9e9e"
-    return "#d9534f" if row["speed_ratio"] > 1 else "#5cb85c"
-
-
-def _svg_bar(row: dict[str, Any], y: float, x_of: Callable[[float], float]) -> str:
-    """One task's bar (from ratio 1), its CI whisker, its label and value."""
-    x0, x1 = x_of(1.0), x_of(row["speed_ratio"])
-    mid = y + _BAR_HEIGHT / 2
-    cell = html.escape(_speed_cell(row))
-    parts = [
-        f'<text x="{_LABEL_WIDTH - 6}" y="{mid + 4:.1f}" text-anchor="end">'
-        f"{html.escape(str(row['task']))}</text>",
-        f'<rect x="{min(x0, x1):.1f}" y="{y:.1f}" width="{max(abs(x1 - x0), 1):.1f}" '
-        f'height="{_BAR_HEIGHT}" fill="{_bar_colour(row)}"><title>{cell}</title></rect>',
-        f'<text x="{_LABEL_WIDTH + _PLOT_WIDTH + 6}" y="{mid + 4:.1f}">{cell}</text>',
-    ]
-    low, high = _float(row.get("speed_ci_low")), _float(row.get("speed_ci_high"))
-    if low and high and low > 0 and high > 0:
-        parts.append(
-            f'<line x1="{x_of(low):.1f}" x2="{x_of(high):.1f}" y1="{mid:.1f}" y2="{mid:.1f}" '
-            'stroke="#333" stroke-width="1.5"/>'
-        )
-    return "".join(parts)
-
-
-def speed_chart_svg(tasks: pd.DataFrame) -> str:
-    """Inline SVG: a horizontal bar per task of its time ratio to the reference, log scale.
-
-    Bars start at ratio 1: right (red) is slower, left (green) faster, grey is within the
-    method's resolution of 1 ("~"); the black whisker is the confidence interval.
-    """
-    rows = _speed_rows(tasks)
-    span = _log_span(rows)
-
-    def x_of(ratio: float) -> float:
-        return _LABEL_WIDTH + _PLOT_WIDTH * (0.5 + math.log10(ratio) / (2 * span))
-
-    top = 20
-    height = top + len(rows) * (_BAR_HEIGHT + _BAR_GAP) + 10
-    width = _LABEL_WIDTH + _PLOT_WIDTH + _VALUE_WIDTH + 120
-    grid = "".join(
-        f'<line x1="{x_of(t):.1f}" x2="{x_of(t):.1f}" y1="{top - 4}" y2="{height - 6}" '
-        f'stroke="{"#333" if t == 1 else "#ddd"}"/>'
-        f'<text x="{x_of(t):.1f}" y="{top - 8}" text-anchor="middle">{t:g}x</text>'
-        for t in _ticks(span)
-    )
-    bars = "".join(
-        _svg_bar(row, top + i * (_BAR_HEIGHT + _BAR_GAP), x_of) for i, row in enumerate(rows)
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="speed-chart" width="{width}" '
-        f'height="{height}" role="img" aria-label="time ratio to the reference per task">'
-        f"<title>Time ratio plugin / reference per task (log scale)</title>{grid}{bars}</svg>"
     )
 
 
@@ -722,6 +661,5 @@ __all__ = [
     "render_html",
     "render_markdown",
     "render_reports",
-    "speed_chart_svg",
     "write_reports",
 ]

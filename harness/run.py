@@ -29,6 +29,7 @@ class RunResult:
     summary: dict[str, Any]
     benchmark: dict[str, Any] | None
     speed_sizes: pd.DataFrame | None = None
+    plots: list[dict[str, Any]] | None = None  # public cases' outputs for the charts (harness.plots)
 
     @property
     def exit_status(self) -> int:
@@ -58,6 +59,12 @@ def task_meta(tasks: list[Task]) -> pd.DataFrame:
                          for t in tasks])
 
 
+def _kit_notes() -> list[str]:
+    from harness import kit
+
+    return [kit.NOTICE + " (the property checks are feedback)"] if kit.IS_KIT else []
+
+
 def run_plugin(
     spec: PluginSpec,
     tasks: list[Task],
@@ -74,6 +81,11 @@ def run_plugin(
     t0 = time.monotonic()
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
     cases = cases_frame(grading)
+    if spec.kind == "notebook":
+        from harness.notebook import locate_failures, notes
+
+        grading.notes[:0] = notes(Path(spec.target))
+        locate_failures(cases, Path(spec.target))
     table = tasks_frame(cases, task_meta(tasks))
     counts = summarize_counts(cases)
     points, max_points = float(table["points"].sum()), float(table["max_points"].sum())
@@ -85,11 +97,13 @@ def run_plugin(
         "percent": round(100.0 * points / max_points, 2) if max_points else 0.0,
         "counts": counts, "cases": len(cases),
         "exit_status": 0 if counts.get(PASS, 0) == len(cases) else 1,
-        "notes": list(dict.fromkeys(grading.notes)), "speed": False,
+        "notes": list(dict.fromkeys(_kit_notes() + grading.notes)), "speed": False,
         "speed_points": 0.0, "speed_max_points": 0.0,
         "hooks_implemented": sorted(grading.hooks),
     }
-    result = RunResult(cases, table, summary, None)
+    from harness.plots import case_plots
+
+    result = RunResult(cases, table, summary, None, plots=case_plots(grading.results))
     if speed:
         add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
     if out is not None:
@@ -122,4 +136,5 @@ def write_run(out: Path, result: RunResult) -> None:
     if result.speed_sizes is not None:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "speed.csv", result.speed_sizes.to_csv(index=False))
-    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark)
+    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark,
+                  plots=result.plots, speed_sizes=result.speed_sizes)

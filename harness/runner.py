@@ -475,6 +475,7 @@ class CaseResult:
     case: Case
     verdict: Verdict
     duration_s: float
+    outputs: Any = None  # a public case's decoded outputs, kept for the report's charts
 
 
 @dataclass
@@ -586,6 +587,7 @@ class PluginSession:
         self.hooks: set[str] | None = None
         self.notes: list[str] = []
         self.unmarked: list[str] = []
+        self.last_outputs: Any = None  # the decoded outputs of the last case run
 
     def start(self) -> WorkerProcess:
         """The live worker, started (and the plugin imported) when needed."""
@@ -605,6 +607,7 @@ class PluginSession:
         if first not in worker.hooks:
             return Verdict(NOT_IMPLEMENTED, f"hook {first!r} is not implemented")
         payload = [(c.hook, c.kwargs) for c in case.calls]
+        self.last_outputs = None
         try:
             worker.fork_task()
             answer, outputs = worker.request("call", payload, self.limits.case_seconds)
@@ -616,6 +619,8 @@ class PluginSession:
                 else exc.verdict
         if "results" not in answer and answer.get("status") == "error":
             return Verdict(INVALID, "the worker broke the answer protocol")
+        if isinstance(outputs, list) and outputs:
+            self.last_outputs = codec.as_float64(outputs[0])
         return _judge(case, answer, outputs, self.limits.memory_mb)
 
     def end_task(self) -> None:
@@ -685,7 +690,9 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
                         verdict = Verdict(ERROR, f"import failed: {import_error}")
                     if verdict.limit:
                         hits.append(verdict)
-                grading.results.append(CaseResult(task, case, verdict, time.monotonic() - t0))
+                kept = None if case.hidden or import_error is not None else session.last_outputs
+                session.last_outputs = None
+                grading.results.append(CaseResult(task, case, verdict, time.monotonic() - t0, kept))
             session.end_task()
             if not_run:
                 grading.notes.append(f"{task.name}: {not_run} cases not run after {_limits_text(hits)}")

@@ -1,6 +1,7 @@
 """Submissions of a batch: finding them, ids, safe extraction, pseudonyms.
 
-A SUBMISSIONS argument of ``harness grade`` is a ``.py`` file, a package
+A SUBMISSIONS argument of ``harness grade`` is a ``.py`` file, a ``.ipynb``
+notebook, a package
 directory (it has ``__init__.py``), a ``.zip`` / ``.tar.gz`` / ``.tgz`` / ``.tar``
 archive of one, or a folder holding such submissions (expanded one level).
 
@@ -33,6 +34,7 @@ from typing import IO
 MAX_MEMBERS = 2000
 MAX_BYTES = 50 * 1024 * 1024
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar")
+FILE_SUFFIXES = (".py", ".ipynb")
 #: Entries that are never a submission (editor and OS litter).
 JUNK = re.compile(r"^(\.|__MACOSX$|__pycache__$)|\.pyc$")
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -77,7 +79,7 @@ def submission_kind(path: Path) -> str | None:
     name = path.name.lower()
     if path.is_dir():
         return "package" if (path / "__init__.py").is_file() else None
-    if name.endswith(".py"):
+    if name.endswith(FILE_SUFFIXES):
         return "file"
     if name.endswith(ARCHIVE_SUFFIXES):
         return "archive"
@@ -87,7 +89,7 @@ def submission_kind(path: Path) -> str | None:
 def stem(path: Path) -> str:
     """The file name without its submission suffix (``alice.tar.gz`` -> ``alice``)."""
     name = path.name
-    for suffix in (".py", *ARCHIVE_SUFFIXES):
+    for suffix in (*FILE_SUFFIXES, *ARCHIVE_SUFFIXES):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
@@ -114,7 +116,7 @@ def find_submissions(args: Iterable[str | Path]) -> list[Submission]:
                 if child_kind is not None:
                     found[child.resolve()] = child_kind
         else:
-            raise ValueError(f"{arg} is no submission (a .py file, a package directory, "
+            raise ValueError(f"{arg} is no submission (a .py file, a .ipynb notebook, a package directory, "
                              "a .zip or .tar.gz of one, or a folder of those)")
     if not found:
         raise ValueError("no submissions found in " + ", ".join(map(str, args)))
@@ -150,14 +152,14 @@ def unique_ids(stems: Iterable[str]) -> list[str]:
 def materialize(sub: Submission, dest: Path) -> Path:
     """Copy or extract ``sub`` into the empty directory ``dest``; return the plugin's path.
 
-    A single ``.py`` becomes ``dest/<id>.py``; a package keeps its name.
+    A single ``.py`` (``.ipynb``) becomes ``dest/<id>.py`` (``.ipynb``); a package keeps its name.
     Raises :class:`SubmissionError`.
     """
     dest.mkdir(parents=True, exist_ok=True)
     if sub.kind == "file":
         if sub.path.stat().st_size > MAX_BYTES:
             raise SubmissionError(f"{sub.path.name} is larger than {MAX_BYTES >> 20} MiB")
-        target = dest / f"{sub.id}.py"
+        target = dest / f"{sub.id}{_file_suffix(sub.path.name)}"
         shutil.copyfile(sub.path, target)
         return target
     if sub.kind == "package":
@@ -181,12 +183,16 @@ def materialize(sub: Submission, dest: Path) -> Path:
 def materialize_bytes(name: str, data: bytes, dest: Path, sub_id: str) -> Path:
     """:func:`materialize` for a submission received as bytes (see :meth:`Submission.payload`)."""
     dest.mkdir(parents=True, exist_ok=True)
-    if name.lower().endswith(".py"):
-        target = dest / f"{sub_id}.py"
+    if name.lower().endswith(FILE_SUFFIXES):
+        target = dest / f"{sub_id}{_file_suffix(name)}"
         target.write_bytes(data)
         return target
     extract_archive(name, io.BytesIO(data), dest)
     return find_plugin(dest)
+
+
+def _file_suffix(name: str) -> str:
+    return next(s for s in FILE_SUFFIXES if name.lower().endswith(s))
 
 
 def _walk_capped(root: Path) -> Iterator[Path]:
@@ -311,13 +317,13 @@ def find_plugin(root: Path) -> Path:
             continue
         break
     candidates = [p for p in entries
-                  if (p.is_file() and p.suffix == ".py") or (p.is_dir() and (p / "__init__.py").is_file())]
+                  if (p.is_file() and p.suffix in FILE_SUFFIXES) or (p.is_dir() and (p / "__init__.py").is_file())]
     if not candidates:
-        raise SubmissionError("the archive holds no .py file and no package")
+        raise SubmissionError("the archive holds no .py file, no .ipynb notebook and no package")
     if len(candidates) > 1:
         names = ", ".join(p.name for p in candidates[:5])
         raise SubmissionError(f"the archive holds several candidates ({names}); submit exactly one "
-                              ".py file or one package")
+                              ".py file, one notebook or one package")
     return candidates[0]
 
 

@@ -50,6 +50,9 @@ from harness import codec, hookspecs
 from harness.fingerprint import fingerprint
 from harness.loader import PluginError, PluginSpec, implemented, load, make_manager, unmarked_hooks
 from harness.model import Invalid
+from harness.notebook import (
+    DISPLAY_NAMES,  # imported now: the grading code's finder refuses it later
+)
 from harness.sandbox import drop_capabilities, forbid_tracing, restrict_files, restrict_sockets
 
 _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__file__).parent), "<frozen ")
@@ -57,7 +60,7 @@ _HIDDEN_FRAMES = (str(Path(__file__).parent), str(Path(__import__("pluggy").__fi
 
 def plugin_traceback(exc: BaseException) -> list[str]:
     """The traceback lines of the plugin's own frames (no harness, no pluggy)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+    frames = [_shown(f) for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(_HIDDEN_FRAMES)]
     lines = traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
@@ -110,6 +113,14 @@ def _plugin_line(exc: BaseException) -> int:
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
               if not f.filename.startswith(_HIDDEN_FRAMES)]
     return int(frames[-1].lineno or 0) if frames else 0
+
+
+def _shown(frame: traceback.FrameSummary) -> traceback.FrameSummary:
+    """A frame of a notebook's cell is named after the cell ("mine.ipynb, cell 3")."""
+    name = DISPLAY_NAMES.get(frame.filename)
+    if name is None:
+        return frame
+    return traceback.FrameSummary(name, frame.lineno, frame.name, line=frame.line)
 
 
 def _error(exc: BaseException) -> dict[str, Any]:

@@ -220,7 +220,7 @@ def value_case(
         return check(outputs[0], expected, rtol=task.rtol, atol=task.atol, names=names, reveal=reveal)
 
     return Case(f"{kind}:{label}", kind, [Call(task.hook, kwargs)], _judge(task, kwargs, verify),
-                note=note, slide=slide or task.slide)
+                note=note, slide=slide or task.slide, expected=expected)
 
 
 def claim_case(
@@ -260,7 +260,9 @@ def fd_case(
         return compare(grad, fd, rtol=FD_RTOL, atol=FD_ATOL,
                        name=f"output vs central differences of the reference's {forward}")
 
-    return claim_case(task, kind, label, [Call(task.hook, kwargs)], verify, note=note)
+    case = claim_case(task, kind, label, [Call(task.hook, kwargs)], verify, note=note)
+    case.fd = {"forward": forward, "arg": arg, "h": h}
+    return case
 
 
 @dataclass(frozen=True)

@@ -255,7 +255,7 @@ def test_atomic_write_leaves_old_file_when_encoding_fails(tmp_path: Path) -> Non
 def test_write_reports_writes_nothing_when_rendering_fails(
     run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: Any) -> str:
+    def broken(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("template bug")
 
     monkeypatch.setattr(reports, "render_html", broken)
@@ -407,11 +407,15 @@ def test_html_report_is_self_contained_and_escaped(written: dict[str, Any]) -> N
     assert "<script" not in text and 'src="http' not in text and 'href="http' not in text
     assert "&lt;b&gt;1&lt;/b&gt;" in text and "<b>1</b>" not in text
     assert "background-color" in text  # outcomes coloured
-    assert ("<svg" in text) == written["speed"]
-    if written["speed"]:
-        chart = text[text.index("<svg") : text.index("</svg>") + 6]
+    charts = re.findall(r"<svg .*?</svg>", text, flags=re.S)
+    for chart in charts:
         ET.fromstring(chart)  # well-formed inline SVG
-        assert chart.count("<rect") == 2  # relu and sigmoid; tanh has no ratio
+    labels = [re.search(r'aria-label="([^"]+)"', c).group(1) for c in charts]
+    assert labels[0] == "points per task"
+    assert ("speed relative to the reference" in labels) == written["speed"]
+    if written["speed"]:
+        speed = charts[labels.index("speed relative to the reference")]
+        assert ">relu<" in speed and ">sigmoid<" in speed and ">tanh<" not in speed  # tanh has no ratio
 
 
 def test_reports_of_a_run_without_cases(tmp_path: Path) -> None:
