@@ -105,7 +105,7 @@ def plugin_paths(spec: PluginSpec) -> list[Path]:
 
     (``harness grade`` gives every submission a folder of its own.)
     """
-    if spec.kind == "file":
+    if spec.kind in ("file", "notebook"):
         return [Path(spec.target).parent]
     if spec.kind == "package":
         return [Path(spec.target)]

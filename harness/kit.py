@@ -72,20 +72,19 @@ def _value_judge(task: Task, kwargs: dict[str, Any], expected: Any, mistakes: li
 
 
 def _fd_judge(fd: dict[str, Any], kwargs: dict[str, Any]) -> Judge:
+    """The derivative against central differences of the reference's forward, computed when the kit was built."""
     from tasks.build import FD_ATOL, FD_RTOL, Rejected, need, template
 
     shape = template(np.asarray(kwargs[fd["arg"]], dtype=np.float64))
-    forward, arg, h = fd["forward"], fd["arg"], float(fd["h"])
+    expected = np.asarray(_decode(fd["expected"]), dtype=np.float64)
 
     def judge(outputs: list[Any]) -> Verdict:
         try:
             grad = need(outputs[0], shape, "output")
-            f_plus = need(outputs[1], shape, f"{forward}({arg} + h)")
-            f_minus = need(outputs[2], shape, f"{forward}({arg} - h)")
         except Rejected as exc:
             return exc.verdict
-        return compare(grad, (f_plus - f_minus) / (2 * h), rtol=FD_RTOL, atol=FD_ATOL,
-                       name=f"output vs central differences of your {forward}")
+        return compare(grad, expected, rtol=FD_RTOL, atol=FD_ATOL,
+                       name=f"output vs central differences of the reference's {fd['forward']}")
 
     return judge
 
@@ -110,6 +109,11 @@ def kit_tasks() -> list[Task]:
         task.make_cases = lambda rng, cases=cases: cases
         tasks.append(task)
     return tasks
+
+
+def _fd_data(fd: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A finite-difference case as data: the reference's central differences the full harness judges by."""
+    return None if fd is None else {**fd, "expected": encode_expected(fd["expected"])}
 
 
 def build_data(tasks: list[Task], seed: int) -> tuple[list[dict[str, Any]], int]:
@@ -139,7 +143,7 @@ def build_data(tasks: list[Task], seed: int) -> tuple[list[dict[str, Any]], int]
                         continue
                     mistakes.append([m.name, m.hint, wrong])
             cases.append({"id": case.id, "kind": case.kind, "note": case.note, "slide": case.slide,
-                          "calls": [[c.hook, c.kwargs] for c in case.calls], "fd": case.fd,
+                          "calls": [[c.hook, c.kwargs] for c in case.calls], "fd": _fd_data(case.fd),
                           "expected": None if case.fd is not None else encode_expected(case.expected),
                           "mistakes": mistakes})
         out.append({"name": task.name, "hook": task.hook, "group": task.group, "points": task.points,

@@ -261,7 +261,7 @@ def fd_case(
                        name=f"output vs central differences of the reference's {forward}")
 
     case = claim_case(task, kind, label, [Call(task.hook, kwargs)], verify, note=note)
-    case.fd = {"forward": forward, "arg": arg, "h": h}
+    case.fd = {"forward": forward, "arg": arg, "h": h, "expected": fd}  # the kit keeps it as data
     return case
 
 
