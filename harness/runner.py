@@ -272,8 +272,10 @@ class WorkerProcess:
 
     def end_task(self) -> bool:
         """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""
-        if not self.in_task or not self.alive():
+        if not self.alive():
             return False
+        if not self.in_task:  # no case of the task forked (none implemented): the zygote ran no hook
+            return bool(self.zygote)
         self.in_task = False
         self._cpu_start = None
         if not self.cgroup.kill_all(keep=self.zygote) or not set(self.cgroup.procs()) >= self.zygote:
