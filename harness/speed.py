@@ -1,27 +1,14 @@
 """Speed: the plugin's time over the reference's, measured side by side.
 
-Method (README, "Speed"):
-
-* the plugin and the reference each run in their own sandboxed worker; the
-  reference's worker is one the plugin cannot reach, and the clock is read
-  here, on the grading side, around each timed request;
-* both get the same inputs, staged once; the first call (Numba compiles then)
-  is timed on its own and reported as ``first_call_s``;
-* the cost of an empty request (pipes, JSON) is measured and subtracted;
-* a block calls the hook N times with the garbage collector off; N is
-  calibrated per side so a block lasts ``target_block_s`` (at least 1000x the
-  timer's precision, as pytest-benchmark calibrates);
-* rounds alternate reference-plugin / plugin-reference blocks; the ratio of
-  each round's per-call times gives the median ratio and a bootstrap 95%
-  confidence interval; "~" marks an interval that reaches the band of
-  +-5% around 1, the method's resolution (two processes running the same
-  reference differ by up to that much: ``benchmarks/speed_method.py``);
-* a plugin call longer than ``call_budget_s`` is stopped: "slower than Nx",
-  and larger sizes of that task are not tried;
-* one more block of 2N calls must take clearly longer than N calls, or the
-  timing is rejected (a plugin that skips the loop earns no speed points);
-* speed points go only to tasks whose correctness passed, on the curve
-  ``share * points * clip(1 - log(ratio/par) / log(zero/par), 0, 1)``.
+The method is README "Speed": both sides in their own sandboxed workers, the
+CPU time of each worker's cgroup read here around each timed block, the
+plugin frozen while the reference's block runs; every call of a block on an
+input it has not seen in it; every output committed by a fingerprint
+(:mod:`harness.fingerprint`) and outputs picked at random after the block
+checked against their fingerprints and the reference's; CPU time spent
+outside the blocks charged; median of per-round ratios with a bootstrap
+interval; speed points only for tasks whose correctness passed, on the
+curve ``share * points * clip(1 - log(ratio/par) / log(zero/par), 0, 1)``.
 """
 
 from __future__ import annotations
