@@ -6,46 +6,15 @@ Exit status (SPEC.md): 0 every graded case passed, 1 some case did not,
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
-import traceback
 from pathlib import Path
 
 import click
 
 from harness import __version__
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageError(click.UsageError):
-    """A user mistake: printed as one line, exit status 2."""
-
-
-class HarnessGroup(click.Group):
-    """Every error is one line: usage errors exit 2, the harness's own failures 3."""
-
-    def main(self, args=None, prog_name=None, **extra):  # noqa: D102
-        extra.pop("standalone_mode", None)
-        try:
-            rv = super().main(args, prog_name, standalone_mode=False, **extra)
-        except click.UsageError as exc:
-            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            click.echo(f"harness: error: {exc.format_message()}{where}", err=True)
-            sys.exit(EXIT_USAGE)
-        except click.ClickException as exc:
-            click.echo(f"harness: error: {exc.format_message()}", err=True)
-            sys.exit(EXIT_USAGE)
-        except click.Abort:
-            click.echo("harness: interrupted", err=True)
-            sys.exit(130)
-        except Exception as exc:  # the harness's own failure, never the user's
-            click.echo(f"harness: internal error: {type(exc).__name__}: {exc}", err=True)
-            if os.environ.get("HARNESS_DEBUG"):
-                traceback.print_exc()
-            sys.exit(EXIT_INTERNAL)
-        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+from harness.cli_batch import grade, leaderboard
+from harness.cli_common import HarnessGroup, UsageError, _limits, _select, limit_options
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,25 +25,6 @@ def main() -> None:
     A plugin is a module whose functions are marked @hookimpl and named
     after the hooks of the contract (see `harness list` and `harness new`).
     """
-
-
-def _limits(case_timeout: float, cpu: int, memory: int, output: int):
-    from harness.sandbox import Limits
-
-    return Limits(case_seconds=case_timeout, cpu_seconds=cpu, memory_mb=memory, output_mb=output)
-
-
-def limit_options(f):
-    f = click.option("--case-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                     help="Wall-time limit of one case, in seconds.")(f)
-    f = click.option("--cpu-limit", type=click.IntRange(min=1), default=300, show_default=True,
-                     help="CPU-time limit of one case, in seconds (all the plugin's processes "
-                          "together; each case gets the whole limit).")(f)
-    f = click.option("--memory-limit", type=click.IntRange(min=256), default=4096, show_default=True,
-                     help="Address-space limit of one plugin worker, in MiB.")(f)
-    f = click.option("--output-limit", type=click.IntRange(min=1), default=256, show_default=True,
-                     help="Largest output (file) a plugin may produce, in MiB.")(f)
-    return f
 
 
 @main.command()
@@ -114,15 +64,6 @@ def run(plugin_name: str, pattern: str | None, out: Path, seed: int | None, no_s
         raise UsageError(f"plugin {plugin_name}: {exc}") from None
     print_run(result, out)
     sys.exit(result.exit_status)
-
-
-def _select(pattern: str | None):
-    from tasks import select_tasks
-
-    try:
-        return select_tasks(pattern)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 @main.command(name="list")
@@ -167,6 +108,5 @@ def release(out: Path) -> None:
                f"install it with: pip install {out}")
 
 
-from harness.cli_batch import grade, leaderboard  # noqa: E402
-
-main.add_command(grade); main.add_command(leaderboard)  # noqa: E702
+main.add_command(grade)
+main.add_command(leaderboard)

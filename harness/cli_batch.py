@@ -1,6 +1,6 @@
 """``harness grade`` (many submissions) and ``harness leaderboard`` (merge, history, regressions).
 
-Registered on the ``main`` group at the end of :mod:`harness.cli`; import them from there.
+Registered on the ``main`` group by :mod:`harness.cli`; shared pieces come from :mod:`harness.cli_common`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli import EXIT_FAILED, EXIT_OK, UsageError, _limits, _select, limit_options
+from harness.cli_common import EXIT_FAILED, EXIT_OK, UsageError, _limits, _select, limit_options
 from harness.similarity import DEFAULT_THRESHOLD
 
 
