@@ -364,7 +364,7 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
 
 @functools.lru_cache(maxsize=4)
 def _tasks_for(pattern: str | None) -> list[Task]:
-    from tasks import select_tasks
+    from harness.course import select_tasks
 
     return select_tasks(pattern)
 
@@ -461,7 +461,7 @@ def grade_remote(sub_id: str, source: str, name: str, data: bytes, pattern: str 
     Runs on a Dask worker: it selects the tasks itself, grades correctness and
     then speed against this machine's reference.
     """
-    from tasks import select_tasks
+    from harness.course import select_tasks
 
     tasks = select_tasks(pattern)
     with tempfile.TemporaryDirectory(prefix="harness-remote-") as tmp:

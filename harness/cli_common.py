@@ -63,7 +63,7 @@ def limit_options(f):
 
 
 def _select(pattern: str | None):
-    from tasks import select_tasks
+    from harness.course import select_tasks
 
     try:
         return select_tasks(pattern)

@@ -49,9 +49,9 @@ def print_run(result, out: Path | None) -> None:
 
 def print_list() -> None:
     """Tasks with points and slide, then the plugins found."""
+    from harness.course import all_tasks
     from harness.loader import available
     from harness.template import hook_summary
-    from tasks import all_tasks
 
     tasks = all_tasks()
     click.echo(f"{'task':<26} {'group':<20} {'points':>6}  slide / what it is")

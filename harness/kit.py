@@ -30,7 +30,9 @@ _TAGS = ("$printed", "$shape", "$interval", "$list")
 
 def _decode(node: Any) -> Any:
     """The expected tree with its Printed and Shape leaves back (stored as tagged lists)."""
-    from tasks.build import Printed, Shape
+    from harness.course import build
+
+    Printed, Shape = (b := build()).Printed, b.Shape
 
     if isinstance(node, list) and node and isinstance(node[0], str) and node[0] in _TAGS:
         tag = node[0]
@@ -46,7 +48,9 @@ def _decode(node: Any) -> Any:
 
 def encode_expected(tree: Any) -> Any:
     """Build side: an expected tree as plain data for :mod:`harness.codec`."""
-    from tasks.build import Printed, Shape
+    from harness.course import build
+
+    Printed, Shape = (b := build()).Printed, b.Shape
 
     if isinstance(tree, Printed):
         return ["$printed", np.asarray(tree.value, dtype=np.float64), np.asarray(tree.atol, dtype=np.float64)]
@@ -60,7 +64,9 @@ def encode_expected(tree: Any) -> Any:
 
 
 def _value_judge(task: Task, kwargs: dict[str, Any], expected: Any, mistakes: list[Mistake]) -> Judge:
-    from tasks.build import OUTPUT_NAMES, check
+    from harness.course import build
+
+    OUTPUT_NAMES, check = (b := build()).OUTPUT_NAMES, b.check
 
     def judge(outputs: list[Any]) -> Verdict:
         verdict = check(outputs[0], expected, rtol=task.rtol, atol=task.atol,
@@ -73,7 +79,10 @@ def _value_judge(task: Task, kwargs: dict[str, Any], expected: Any, mistakes: li
 
 def _fd_judge(fd: dict[str, Any], kwargs: dict[str, Any]) -> Judge:
     """The derivative against central differences of the reference's forward, computed when the kit was built."""
-    from tasks.build import FD_ATOL, FD_RTOL, Rejected, need, template
+    from harness.course import build
+
+    b = build()
+    FD_ATOL, FD_RTOL, Rejected, need, template = b.FD_ATOL, b.FD_RTOL, b.Rejected, b.need, b.template
 
     shape = template(np.asarray(kwargs[fd["arg"]], dtype=np.float64))
     expected = np.asarray(_decode(fd["expected"]), dtype=np.float64)

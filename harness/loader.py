@@ -102,9 +102,10 @@ def available() -> list[tuple[str, str]]:
 def trusted_writable(spec: PluginSpec) -> list[Path]:
     """Extra writable directories for a worker: only the bundled reference's Numba cache."""
     if spec.kind == "bundled" and spec.name == "reference":
-        from reference._numba_cache import _BASE
+        from harness.course import reference_cache_dir
 
-        return [_BASE] if _BASE is not None else []
+        base = reference_cache_dir()
+        return [base] if base is not None else []
     return []
 
 

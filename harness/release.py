@@ -61,8 +61,8 @@ forward functions (feedback). Hidden cases and speed are graded when you submit.
 
 def build_kit(out: Path) -> dict[str, int]:
     """Write the kit's source tree into ``out`` (emptied first); its counts of cases."""
+    from harness.course import all_tasks
     from harness.kit import build_data
-    from tasks import all_tasks
 
     data, left_out = build_data(all_tasks(), SEED)
     if out.exists():

@@ -672,7 +672,7 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
             if exc.kind in ("not_found", "invalid"):
                 raise
             import_error = str(exc)
-        from tasks.build import task_rng
+        from harness.course import task_rng
 
         for task in tasks:
             cases = task.make_cases(task_rng(seed, task.name))

@@ -46,3 +46,15 @@ def test_no_module_of_the_harness_imports_itself_back() -> None:
 
     circles = sorted(m for m in graph if reaches(m, m, {m}))
     assert circles == [], f"modules on an import circle: {circles}"
+
+
+def test_the_engine_reaches_the_course_through_one_seam() -> None:
+    """Only harness/course.py imports the course's packages (tasks, reference, plugins)."""
+    course = {"tasks", "reference", "plugins"}
+    found = []
+    for path in sorted((ROOT / "harness").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in course]
+    assert found == [], found
