@@ -28,3 +28,19 @@ def test_template_stubs_every_hook_with_its_documentation() -> None:
     for name in hookspecs.hook_names():
         assert f"def {name}(" in source
     assert source.count("raise NotImplementedError") == 30
+
+
+def test_architecture_md_lists_every_module_with_its_own_docstring() -> None:
+    import ast
+    import re
+
+    from harness.confine import WORKER_MODULES
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    rows = dict(re.findall(r"^\| [^|]+ \| `(\w+)` \| (.+) \|$", page, flags=re.M))
+    modules = sorted(p.stem for p in (ROOT / "harness").glob("*.py"))
+    assert sorted(rows) == modules
+    for name in modules:
+        doc = ast.get_docstring(ast.parse((ROOT / "harness" / f"{name}.py").read_text())) or ""
+        assert rows[name].replace("\\|", "|") == doc.splitlines()[0], name
+    assert "worker modules: " + ", ".join(f"`{m}`" for m in WORKER_MODULES) + "." in page
