@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.loader import resolve
-from harness.run import run_plugin
-from harness.sandbox import Limits
-from tasks import select_tasks
+from harness.batch.run import run_plugin
+from harness.course import select_tasks
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import Limits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
 PLUGINS = ("honest", "memoises_by_identity", "memoises_by_content", "background_thread", "skips_timing_loop",

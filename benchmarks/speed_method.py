@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.loader import resolve
-from harness.run import run_plugin
-from harness.sandbox import Limits
-from tasks import select_tasks
+from harness.batch.run import run_plugin
+from harness.course import select_tasks
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 

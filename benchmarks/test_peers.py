@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.model import Task
-from tasks import all_tasks
+from harness.course import all_tasks
+from harness.grading.model import Task
 
 PLUGINS = ("reference", "numpy", "python", "torch")
 #: a call slower than this is not benchmarked (its rounds would take minutes)

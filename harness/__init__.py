@@ -1,12 +1,16 @@
-"""Grading and benchmark harness for Lecture 1 of "Neural Networks".
+"""Grading and benchmark harness for neural-network course work: plugins graded against a reference.
 
-Plugins mark their hook functions with :data:`hookimpl`::
+Plugins mark their hook functions with :data:`hookimpl`, each named after a
+hook of the course's contract (``harness list`` shows them)::
 
     from harness import hookimpl
 
     @hookimpl
-    def sigmoid(z):
+    def name_of_a_hook(z):
         ...
+
+The engine knows no course: it reaches the one it grades (Lecture 1 by
+default) through :mod:`harness.course`. docs/architecture.md has the stages.
 """
 
 from __future__ import annotations

@@ -14,15 +14,21 @@ import math
 import os
 import stat
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.model import Invalid
-
 META = "__meta__"
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A leaf of a plugin's output that is no usable float64 array (made in the worker, judged on the trusted side)."""
+
+    reason: str
 
 
 class TooLarge(Exception):

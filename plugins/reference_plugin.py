@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import reference
 from harness import hookimpl
-from harness.hookspecs import hook_names
 
-for _name in hook_names():
+for _name in reference.__all__:  # every hook of the contract, by the same name
     globals()[_name] = hookimpl(getattr(reference, _name))
 del _name
 

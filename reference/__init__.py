@@ -1,6 +1,6 @@
 """The Numba reference: the truth the harness grades against.
 
-Every hook of ``harness/hookspecs.py`` is a plain function of the same name and
+Every hook of the contract (``contract/__init__.py``) is a plain function of the same name and
 argument names (``reference.sigmoid(z)``, ...,
 ``reference.mlp_backward(params, X, Y, activations, loss)``, ...,
 ``reference.to_polar(X)``). Each is a thin wrapper that checks and converts its

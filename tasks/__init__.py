@@ -1,26 +1,37 @@
-"""What is graded: one task per hook, in the order of SPEC.md's table.
+"""Lecture 1 of "Neural Networks" as a course the harness grades: one task per hook, in the order of SPEC.md's table.
 
-``all_tasks()`` builds every :class:`~harness.model.Task`; ``select_tasks``
-picks some by comma-separated fnmatch patterns over task and group names
-("sigmoid*,losses"). See ``tasks/README.md`` for points, tolerances, case
-kinds and known mistakes.
+The engine reaches this module only through :mod:`harness.course` (it is the
+default course). ``all_tasks()`` builds every :class:`~harness.grading.model.Task`
+(in the student kit: its public cases, stored as data); the contract is
+:mod:`contract`, the reference :mod:`reference`. See ``tasks/README.md`` for
+points, tolerances, case kinds and known mistakes.
 """
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+from pathlib import Path
 
-from harness.model import Task
+from harness.grading import kit
+from harness.grading.model import Task
 
-#: Group names, in the order of SPEC.md's table.
-GROUPS = ("activations", "losses", "optimisation", "graph", "regression", "logistic_regression", "perceptron",
-          "mlp", "representation")
+#: The hooks a plugin implements (the one module of the course a plugin's worker may read).
+CONTRACT = "contract"
+#: The reference solution: a Numba function per hook.
+REFERENCE = "reference"
+#: The bundled plugins (none in the student kit).
+BUNDLED = {} if kit.IS_KIT else {
+    "reference": "plugins.reference_plugin",
+    "numpy": "plugins.numpy_plugin",
+    "python": "plugins.python_plugin",
+    "torch": "plugins.torch_plugin",
+}
+#: The course's packages a plugin may not use, and what they are (said when one tries).
+FORBIDDEN = {"reference": "the reference solution", "plugins": "a bundled solution",
+             "tasks": "the grading tasks (and so the reference solution)"}
 
 
 def all_tasks() -> list[Task]:
     """Every task, one per hook, in the order of SPEC.md's table (the kit's: its public cases)."""
-    from harness import kit
-
     if kit.IS_KIT:
         return kit.kit_tasks()
     from tasks import activations, losses, mlp, optimisation, perceptron, regression, representation
@@ -29,29 +40,11 @@ def all_tasks() -> list[Task]:
     return [task for module in modules for task in module.tasks()]
 
 
-def select_tasks(pattern: str | None) -> list[Task]:
-    """The tasks whose name or group matches one of the comma-separated fnmatch ``pattern`` s.
+def reference_cache_dir() -> Path | None:
+    """Where the reference keeps its compiled Numba kernels."""
+    from reference._numba_cache import _BASE
 
-    ``None`` selects every task. A pattern that matches nothing raises
-    ``ValueError`` naming it and listing the groups.
-    """
-    tasks = all_tasks()
-    if pattern is None:
-        return tasks
-    patterns = [p.strip().lower() for p in pattern.split(",") if p.strip()]
-    if not patterns:
-        raise ValueError(f"empty task pattern {pattern!r}; groups: {', '.join(GROUPS)}")
-
-    def matches(p: str, task: Task) -> bool:
-        return fnmatchcase(task.name, p) or fnmatchcase(task.group, p)
-
-    unknown = [p for p in patterns if not any(matches(p, t) for t in tasks)]
-    if unknown:
-        raise ValueError(
-            f"no task or group matches {', '.join(map(repr, unknown))}; groups: {', '.join(GROUPS)}; "
-            f"tasks are named after the hooks (e.g. sigmoid, mlp_backward), see `harness list`"
-        )
-    return [t for t in tasks if any(matches(p, t) for p in patterns)]
+    return _BASE
 
 
-__all__ = ["GROUPS", "all_tasks", "select_tasks"]
+__all__ = ["BUNDLED", "CONTRACT", "FORBIDDEN", "REFERENCE", "all_tasks", "reference_cache_dir"]

@@ -13,20 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.compare import compare
-from harness.model import Call, Case, Mistake, Task, Verdict
+from harness.grading.cases import claim_case, expected_output, need, template, value_case
+from harness.grading.compare import Printed, compare
+from harness.grading.model import Call, Case, Mistake, Task, Verdict
 from tasks import formulas as F
-from tasks.build import (
-    Printed,
-    away_from,
-    claim_case,
-    expected_output,
-    need,
-    template,
-    uniform,
-    value_case,
-)
-from tasks.elementwise import Elementwise, elementwise_task, flipped_sign
+from tasks.elementwise import Elementwise, away_from, elementwise_task, flipped_sign, uniform
 
 GROUP = "activations"
 LECTURE_Z = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])

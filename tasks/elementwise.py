@@ -14,24 +14,22 @@ Every elementwise task gets the same cases, drawn by its row's ``draw(rng, shape
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from harness.model import Case, Mistake, Task
-from tasks.build import (
-    ELEMENTWISE_SPEED,
-    HIDDEN_SHAPES,
-    MEDIUM_SHAPE,
-    fd_case,
-    make_task,
-    value_case,
-)
+from harness.grading.cases import fd_case, hidden_cases, make_task, value_case
+from harness.grading.model import Case, Mistake, Task
 
 Draw = Callable[[np.random.Generator, tuple[int, ...]], dict[str, Any]]
 
+#: Shapes of the hidden cases of an elementwise hook, and of its one medium case.
+HIDDEN_SHAPES: tuple[tuple[int, ...], ...] = ((9,), (3, 4), (2, 3, 2))
+MEDIUM_SHAPE = (100, 100)
+#: Element count of each speed size for elementwise hooks.
+ELEMENTWISE_SPEED = {"tiny": (8,), "medium": (100, 100), "large": (1000, 1000)}
 FIXED_SHAPES = (("1-D", (7,)), ("2-D", (3, 4)), ("one-element", (1,)))
 EDGE_SHAPES = (("0-d", ()), ("empty", (0,)), ("empty-2-D", (0, 3)))
 FD_SHAPES = ((12,), (3, 4))
@@ -54,6 +52,22 @@ class Elementwise:
     points: float = 1.0
 
 
+def uniform(rng: np.random.Generator, shape: Any, lo: float = -3.0, hi: float = 3.0) -> np.ndarray:
+    return rng.uniform(lo, hi, size=shape)
+
+
+def away_from(
+    rng: np.random.Generator, shape: Any, kinks: Sequence[float] = (0.0,), gap: float = 0.05,
+    lo: float = -3.0, hi: float = 3.0,
+) -> np.ndarray:
+    """Uniform values at least ``gap`` away from every kink (for finite differences)."""
+    x = rng.uniform(lo, hi, size=shape)
+    for k in kinks:
+        close = np.abs(x - k) < gap
+        x = np.where(close, k + np.where(x >= k, gap, -gap) * 2, x)
+    return x
+
+
 def public_rng(name: str) -> np.random.Generator:
     """A generator with a fixed seed per task: the public cases are the same on every run."""
     return np.random.default_rng(zlib.crc32(name.encode()))
@@ -72,9 +86,8 @@ def _cases(row: Elementwise, task: Task, rng: np.random.Generator) -> list[Case]
                           note=f"d{row.derivative_of}/d{row.wrt} by central differences of the "
                                f"reference's {row.derivative_of}, shape {shape}")
                   for i, shape in enumerate(FD_SHAPES)]
-    cases += [value_case(task, "hidden", f"random-{i + 1}", row.draw(rng, shape), note=f"random, shape {shape}")
-              for i, shape in enumerate((*HIDDEN_SHAPES, MEDIUM_SHAPE))]
-    return cases
+    return cases + hidden_cases(task, rng, (*HIDDEN_SHAPES, MEDIUM_SHAPE),
+                                lambda rng, shape: (row.draw(rng, shape), f"random, shape {shape}"))
 
 
 def elementwise_task(row: Elementwise, *, rtol: float = 1e-7, atol: float = 1e-9) -> Task:
@@ -82,7 +95,7 @@ def elementwise_task(row: Elementwise, *, rtol: float = 1e-7, atol: float = 1e-9
     return make_task(
         row.name, row.group, row.points, row.slide, lambda task, rng: _cases(row, task, rng),
         lambda rng, size: row.draw(rng, ELEMENTWISE_SPEED[size]),
-        rtol=rtol, atol=atol, mistakes=row.mistakes, description=row.description,
+        rtol=rtol, atol=atol, mistakes=row.mistakes, description=row.description, elementwise=True,
     )
 
 

@@ -1,6 +1,6 @@
 """The lecture's formulas in plain NumPy, with switches that reproduce known mistakes.
 
-The ``wrong`` functions of the tasks' :class:`~harness.model.Mistake` s use this
+The ``wrong`` functions of the tasks' :class:`~harness.grading.model.Mistake` s use this
 module (a failing output is compared with what a typical mistake would have
 produced), and so do a few trusted checks of lecture claims on a plugin's own
 output (do the trained weights classify the data?). Expected values never come

@@ -14,22 +14,27 @@ from typing import Any
 
 import numpy as np
 
-from harness.compare import Interval, compare
-from harness.model import Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
-from tasks.build import (
-    HIDDEN_SHAPES,
-    Printed,
-    away_from,
+from harness.grading.cases import (
     claim_case,
     expected_output,
+    hidden_cases,
     make_task,
     need,
     template,
-    uniform,
     value_case,
 )
-from tasks.elementwise import Elementwise, elementwise_task, flipped_sign, public_rng
+from harness.grading.compare import Interval, Printed, compare
+from harness.grading.model import Call, Case, Mistake, Task, Verdict
+from tasks import formulas as F
+from tasks.elementwise import (
+    HIDDEN_SHAPES,
+    Elementwise,
+    away_from,
+    elementwise_task,
+    flipped_sign,
+    public_rng,
+    uniform,
+)
 
 GROUP = "losses"
 SLIDE = "Loss Functions"
@@ -200,12 +205,13 @@ def _cost_cases(task: Task, rng: np.random.Generator) -> list[Case]:
 
     cases.append(claim_case(task, "property", "cost-of-losses", [Call("cost", kw)], verify,
                             note="J(Theta) = 1/m sum_i L(h(x_i), y_i), L the l2 loss"))
-    for i, shape in enumerate((*HIDDEN_SHAPES[:2], (4, 7), (10, 1000))):
+
+    def hidden(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict[str, Any], str]:
         loss = str(rng.choice(F.LOSSES))
-        cases.append(value_case(task, "hidden", f"random-{i + 1}",
-                                _cost_kwargs(rng, shape, loss, float(rng.uniform(0.5, 2.0))),
-                                note=f"random, loss {loss!r}, shape {shape}"))
-    return cases
+        delta = float(rng.uniform(0.5, 2.0))
+        return _cost_kwargs(rng, shape, loss, delta), f"random, loss {loss!r}, shape {shape}"
+
+    return cases + hidden_cases(task, rng, (*HIDDEN_SHAPES[:2], (4, 7), (10, 1000)), hidden)
 
 
 COST_MISTAKES = (

@@ -17,25 +17,26 @@ Layers are never square where a transposed dW could pass unnoticed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from harness.compare import compare
-from harness.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
-from tasks.build import (
+from harness.grading.cases import (
     Partial,
     anything,
     claim_case,
     expected_output,
-    layer_params,
+    hidden_cases,
     make_task,
     need,
     param_fd_case,
     template,
     value_case,
 )
+from harness.grading.compare import compare
+from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
+from tasks import formulas as F
 from tasks.elementwise import public_rng
 
 GROUP = "mlp"
@@ -48,6 +49,14 @@ XOR_Y = np.array([[0.0, 1.0, 1.0, 0.0]])
 #: An initialisation from which the reference learns XOR (2-3-1, tanh then sigmoid, lr 2).
 XOR_PARAMS = [(np.array([[1.2, -0.9], [-1.1, 1.3], [0.7, 0.8]]), np.array([[0.1], [-0.2], [-0.6]])),
               (np.array([[1.0, 1.1, -0.9]]), np.array([[0.05]]))]
+
+
+def layer_params(rng: np.random.Generator, sizes: Sequence[int], scale: float = 1.0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Random ``(W, b)`` pairs for layer sizes ``[n_0, n_1, ..., n_L]``."""
+    return [
+        (rng.normal(0.0, scale / np.sqrt(n_in), size=(n_out, n_in)), rng.normal(0.0, 0.5, size=(n_out, 1)))
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+    ]
 
 
 def _net(rng: np.random.Generator, sizes: list[int], activations: list[str], m: int, loss: str = "l2") -> dict[str, Any]:
@@ -92,11 +101,12 @@ def _dense_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     cases += [value_case(task, "boundary", f"activation={a}", _dense(public, 3, 4, 5, a),
                          note=f"activation {a!r}" + (" (alpha 0.1)" if a == "leaky_relu" else ""))
               for a in F.ACTIVATIONS]
-    for i, (n_out, n_in, m) in enumerate(((2, 3, 4), (4, 2, 6), (3, 5, 2), (100, 100, 100))):
-        a = str(rng.choice(F.ACTIVATIONS))
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _dense(rng, n_out, n_in, m, a),
-                                note=f"random, W ({n_out}, {n_in}), m = {m}, activation {a!r}"))
-    return cases
+
+    def hidden(rng: np.random.Generator, shape: tuple[int, int, int]) -> tuple[dict[str, Any], str]:
+        (n_out, n_in, m), a = shape, str(rng.choice(F.ACTIVATIONS))
+        return _dense(rng, n_out, n_in, m, a), f"random, W ({n_out}, {n_in}), m = {m}, activation {a!r}"
+
+    return cases + hidden_cases(task, rng, ((2, 3, 4), (4, 2, 6), (3, 5, 2), (100, 100, 100)), hidden)
 
 
 def _dense_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -156,11 +166,14 @@ def _mlp_forward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     cases += [value_case(task, "boundary", f"activation={a}", _forward_kwargs(_net(public, [3, 4, 2], [a, a], 5)),
                          note=f"activation {a!r} in both layers") for a in F.ACTIVATIONS]
     cases.append(_collapse_claim(task, rng))
-    for i, sizes in enumerate(([2, 3, 1], [3, 5, 4, 2], [4, 2, 3], [100, 50, 10])):
+
+    def hidden(rng: np.random.Generator, net: tuple[list[int], int]) -> tuple[dict[str, Any], str]:
+        sizes, m = net
         acts = [str(a) for a in rng.choice(F.ACTIVATIONS, size=len(sizes) - 1)]
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _forward_kwargs(_net(rng, sizes, acts, 100 if i == 3 else 6)),
-                                note=f"random, sizes {sizes}, activations {acts}"))
-    return cases
+        return _forward_kwargs(_net(rng, sizes, acts, m)), f"random, sizes {sizes}, activations {acts}"
+
+    nets = (([2, 3, 1], 6), ([3, 5, 4, 2], 6), ([4, 2, 3], 6), ([100, 50, 10], 100))
+    return cases + hidden_cases(task, rng, nets, hidden)
 
 
 def _big_net(rng: np.random.Generator, size: str, loss: str = "logistic") -> dict[str, Any]:
@@ -226,12 +239,14 @@ def _backward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
         _backward_fd_case(task, "finite-differences-kinked",
                           _away_from_kinks(rng, [2, 3, 2], ["leaky_relu", "linear"], "huber")),
     ]
-    for i, (sizes, loss) in enumerate((([2, 3, 2], "l2"), ([3, 4, 3, 2], "logistic"), ([4, 3, 2], "huber"),
-                                       ([100, 50, 10], "logistic"))):
+
+    def hidden(rng: np.random.Generator, net: tuple[list[int], str, int]) -> tuple[dict[str, Any], str]:
+        sizes, loss, m = net
         acts = [str(a) for a in rng.choice(F.ACTIVATIONS, size=len(sizes) - 2)] + [_output_for(loss)]
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _net(rng, sizes, acts, 100 if i == 3 else 6, loss),
-                                note=f"random, sizes {sizes}, activations {acts}, loss {loss!r}"))
-    return cases
+        return _net(rng, sizes, acts, m, loss), f"random, sizes {sizes}, activations {acts}, loss {loss!r}"
+
+    nets = (([2, 3, 2], "l2", 6), ([3, 4, 3, 2], "logistic", 6), ([4, 3, 2], "huber", 6), ([100, 50, 10], "logistic", 100))
+    return cases + hidden_cases(task, rng, nets, hidden)
 
 
 def _backward(**switches: Any) -> Any:
@@ -310,13 +325,15 @@ def _train_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                          _train_kwargs(_net(public, [3, 4, 2], [a, "linear"], 5), 0.05, 6),
                          note=f"hidden activation {a!r}, linear output, l2 loss, 6 epochs") for a in F.ACTIVATIONS]
     cases.append(_xor_claim(task))
-    for i, (sizes, loss, epochs) in enumerate((([2, 3, 1], "l2", 7), ([3, 4, 2], "logistic", 10),
-                                               ([100, 50, 10], "logistic", 3))):
+
+    def hidden(rng: np.random.Generator, net: tuple[list[int], str, int, int]) -> tuple[dict[str, Any], str]:
+        sizes, loss, epochs, m = net
         acts = [str(rng.choice(F.ACTIVATIONS)), _output_for(loss)]
-        kwargs = _train_kwargs(_net(rng, sizes, acts, 100 if i == 2 else 6, loss), float(rng.uniform(0.02, 0.2)), epochs)
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", kwargs,
-                                note=f"random, sizes {sizes}, activations {acts}, loss {loss!r}, {epochs} epochs"))
-    return cases
+        kwargs = _train_kwargs(_net(rng, sizes, acts, m, loss), float(rng.uniform(0.02, 0.2)), epochs)
+        return kwargs, f"random, sizes {sizes}, activations {acts}, loss {loss!r}, {epochs} epochs"
+
+    nets = (([2, 3, 1], "l2", 7, 6), ([3, 4, 2], "logistic", 10, 6), ([100, 50, 10], "logistic", 3, 100))
+    return cases + hidden_cases(task, rng, nets, hidden)
 
 
 def _train_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -352,5 +369,5 @@ def tasks() -> list[Task]:
         make_task("mlp_backward", GROUP, 5, BACKWARD_SLIDE, _backward_cases, _big_net, rtol=1e-6, atol=1e-9,
                   mistakes=BACKWARD_MISTAKES, description="cost and gradients by back-propagation"),
         make_task("mlp_train", GROUP, 4, TRAIN_SLIDE, _train_cases, _train_speed, rtol=1e-6, atol=1e-8,
-                  mistakes=TRAIN_MISTAKES, description="full-batch gradient descent of an MLP"),
+                  mistakes=TRAIN_MISTAKES, description="full-batch gradient descent of an MLP", curve=(1, "cost")),
     ]

@@ -15,21 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from harness.compare import compare
-from harness.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
-from tasks.build import (
+from harness.grading.cases import (
     FD_ATOL,
     FD_RTOL,
-    Printed,
     claim_case,
     expected_output,
+    hidden_cases,
     make_task,
     need,
     scalar,
     template,
     value_case,
 )
+from harness.grading.compare import Printed, compare
+from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
+from tasks import formulas as F
 
 GD_SLIDE = "Gradient Descent (alpha = 0.3, alpha = 1.5)"
 GRAPH_SLIDE = "Computational Graph - Backward Pass"
@@ -79,10 +79,13 @@ def _gd_cases(task: Task, rng: np.random.Generator) -> list[Case]:
         value_case(task, "boundary", "x0=0", {"x0": np.zeros(3), "lr": 0.3, "steps": 4},
                    note="starting at the minimum x_min = 0"),
     ]
-    for i in range(3):
+
+    def hidden(rng: np.random.Generator, _: int) -> tuple[dict[str, Any], str]:
         n, steps = int(rng.integers(1, 5)), int(rng.integers(3, 16))
         kwargs = {"x0": rng.uniform(-5.0, 5.0, size=n), "lr": float(rng.uniform(0.05, 0.95)), "steps": steps}
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", kwargs, note=f"random, n = {n}, {steps} steps"))
+        return kwargs, f"random, n = {n}, {steps} steps"
+
+    cases += hidden_cases(task, rng, range(3), hidden)
     cases.append(value_case(task, "hidden", "medium", {"x0": rng.uniform(-5, 5, 100), "lr": float(rng.uniform(0.05, 0.45)),
                                                         "steps": 99}, note="random, n = 100, 99 steps"))
     return cases
@@ -152,9 +155,7 @@ def _chain_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     cases += [value_case(task, "boundary", "x=-1", {"x": -1.0}, note="x = -1: f = 0, h'(-1) = 0 (the minimum)"),
               value_case(task, "boundary", "x=1e6", {"x": 1e6}, note="a large x")]
     cases += [_chain_claim(task, float(rng.uniform(-5, 5))), _fd_claim(task, float(rng.uniform(-5, 5)))]
-    cases += [value_case(task, "hidden", f"random-{i + 1}", {"x": float(rng.uniform(-10.0, 10.0))}, note="random x")
-              for i in range(3)]
-    return cases
+    return cases + hidden_cases(task, rng, range(3), lambda rng, _: ({"x": float(rng.uniform(-10.0, 10.0))}, "random x"))
 
 
 def _inner_missing(x: float, **_: Any) -> list[float]:

@@ -17,9 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from harness.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
+from harness.grading.cases import (
+    claim_case,
+    expected_output,
+    hidden_cases,
+    make_task,
+    need,
+    template,
+    value_case,
+)
+from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
 from tasks import formulas as F
-from tasks.build import claim_case, expected_output, make_task, need, template, value_case
 from tasks.elementwise import public_rng
 
 SLIDE = "Perceptron (1958 - Rosenblatt - Discrete Perceptron); Single-Layer Perceptron"
@@ -71,10 +79,8 @@ def _predict_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                    note="T = 1 and a bias: z = T gives 0"),
         value_case(task, "boundary", "no-samples", {**_predict_data(public, 2, 3, 0)}, note="m = 0: shape (k, 0)"),
     ]
-    for i, (k, n, m) in enumerate(((1, 3, 8), (2, 2, 9), (4, 3, 5), (10, 100, 100))):
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _predict_data(rng, k, n, m),
-                                note=f"random, k = {k}, n = {n}, m = {m}"))
-    return cases
+    return cases + hidden_cases(task, rng, ((1, 3, 8), (2, 2, 9), (4, 3, 5), (10, 100, 100)), lambda rng, s: (
+        _predict_data(rng, *s), "random, k = {}, n = {}, m = {}".format(*s)))
 
 
 def _predict_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -146,10 +152,8 @@ def _train_cases(task: Task, rng: np.random.Generator) -> list[Case]:
         _separable_claim(task, separable),
         _xor_claim(task),
     ]
-    for i, (k, n, m, epochs) in enumerate(((1, 2, 8, 5), (2, 3, 10, 4), (3, 4, 12, 3), (5, 10, 200, 3))):
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _train_data(rng, k, n, m, epochs),
-                                note=f"random, k = {k}, n = {n}, m = {m}, {epochs} epochs"))
-    return cases
+    return cases + hidden_cases(task, rng, ((1, 2, 8, 5), (2, 3, 10, 4), (3, 4, 12, 3), (5, 10, 200, 3)), lambda rng, s: (
+        _train_data(rng, *s), "random, k = {}, n = {}, m = {}, {} epochs".format(*s)))
 
 
 def _train_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -180,5 +184,6 @@ def tasks() -> list[Task]:
         make_task("perceptron_predict", "perceptron", 2, SLIDE, _predict_cases, _predict_speed, rtol=0.0, atol=0.0,
                   mistakes=PREDICT_MISTAKES, description="step(W X + b, T), strict z > T"),
         make_task("perceptron_train", "perceptron", 3, SLIDE, _train_cases, _train_speed, rtol=0.0, atol=0.0,
-                  mistakes=TRAIN_MISTAKES, description="Rosenblatt's online rule; errors per epoch"),
+                  mistakes=TRAIN_MISTAKES, description="Rosenblatt's online rule; errors per epoch",
+                  curve=(2, "errors")),
     ]

@@ -21,22 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from harness.compare import compare
-from harness.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
-from tasks.build import (
+from harness.grading.cases import (
     Partial,
-    Printed,
-    Shape,
     anything,
     claim_case,
     expected_output,
+    hidden_cases,
     make_task,
     need,
     param_fd_case,
     template,
     value_case,
 )
+from harness.grading.compare import Printed, Shape, compare
+from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
+from tasks import formulas as F
 from tasks.elementwise import public_rng
 
 REGRESSION_SLIDE = "Regression - Linear Regression (y = w^T x + w_0); Vectorized Form"
@@ -69,10 +68,8 @@ def _forward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                    note="m = 0 samples: shape (1, 0)"),
         value_case(task, "boundary", "one-sample", _linear_data(public, 4, 1), note="m = 1: shape (1, 1)"),
     ]
-    for i, (n, m) in enumerate(((2, 6), (3, 9), (1, 7), (10, 1000))):
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _linear_data(rng, n, m),
-                                note=f"random, n = {n}, m = {m}"))
-    return cases
+    return cases + hidden_cases(task, rng, ((2, 6), (3, 9), (1, 7), (10, 1000)),
+                                lambda rng, s: (_linear_data(rng, *s), "random, n = {}, m = {}".format(*s)))
 
 
 def _forward_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -152,13 +149,15 @@ def _fit_cases(task: Task, rng: np.random.Generator) -> list[Case]:
         _costs_start_claim(task, _fit_data(public, 2, 7, "huber")),
         _decreasing_claim(task, _fit_data(rng, 3, 10, "l2", lr=0.05, epochs=15)),
     ]
-    for i in range(3):
+
+    def hidden(rng: np.random.Generator, _: int) -> tuple[dict[str, Any], str]:
         loss = str(rng.choice(("l1", "l2", "huber")))
         n, m, epochs = int(rng.integers(1, 4)), int(rng.integers(5, 13)), int(rng.integers(5, 26))
         kwargs = _fit_data(rng, n, m, loss, lr=float(rng.uniform(0.01, 0.2)), epochs=epochs,
                            delta=float(rng.uniform(0.3, 1.5)))
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", kwargs,
-                                note=f"random, loss {loss!r}, n = {n}, m = {m}, {epochs} epochs"))
+        return kwargs, f"random, loss {loss!r}, n = {n}, m = {m}, {epochs} epochs"
+
+    cases += hidden_cases(task, rng, range(3), hidden)
     cases.append(value_case(task, "hidden", "medium", _fit_data(rng, 10, 1000, "l2", lr=0.05, epochs=5),
                             note="random, loss 'l2', n = 10, m = 1000, 5 epochs"))
     return cases
@@ -238,10 +237,8 @@ def _step_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                    note="w = 0, b = 0: a = 0.5 everywhere"),
         _step_fd_case(task, _step_data(rng, 3, 4)),
     ]
-    for i, (n, m) in enumerate(((2, 5), (3, 8), (1, 6), (10, 1000))):
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _step_data(rng, n, m),
-                                note=f"random, n = {n}, m = {m}"))
-    return cases
+    return cases + hidden_cases(task, rng, ((2, 5), (3, 8), (1, 6), (10, 1000)),
+                                lambda rng, s: (_step_data(rng, *s), "random, n = {}, m = {}".format(*s)))
 
 
 def _step_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
@@ -277,7 +274,7 @@ def tasks() -> list[Task]:
         make_task("linear_forward", "regression", 2, REGRESSION_SLIDE, _forward_cases, _forward_speed,
                   mistakes=FORWARD_MISTAKES, description="y = w^T X + b, shape (1, m)"),
         make_task("linear_regression_fit", "regression", 3, FIT_SLIDE, _fit_cases, _fit_speed, rtol=1e-6, atol=1e-8,
-                  mistakes=FIT_MISTAKES, description="full-batch gradient descent on J(w, b)"),
+                  mistakes=FIT_MISTAKES, description="full-batch gradient descent on J(w, b)", curve=(2, "cost")),
         make_task("logistic_regression_step", "logistic_regression", 3, STEP_SLIDE, _step_cases, _step_speed,
                   mistakes=STEP_MISTAKES, description="forward, backward and one update of a sigmoid unit"),
     ]

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
+from harness.grading.cases import claim_case, hidden_cases, make_task, need, template, value_case
+from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
 from tasks import formulas as F
-from tasks.build import claim_case, make_task, need, template, value_case
 from tasks.elementwise import public_rng
 
 SLIDE = "Representation Learning - How About Now? (Polar Coordinates Representation)"
@@ -58,9 +58,7 @@ def _cases(task: Task, rng: np.random.Generator) -> list[Case]:
         value_case(task, "boundary", "no-points", {"X": np.zeros((2, 0))}, note="m = 0: shape (2, 0)"),
         _rings_claim(task, rng),
     ]
-    for i, m in enumerate((5, 9, 12, 5000)):
-        cases.append(value_case(task, "hidden", f"random-{i + 1}", _points(rng, m), note=f"random, {m} points"))
-    return cases
+    return cases + hidden_cases(task, rng, (5, 9, 12, 5000), lambda rng, m: (_points(rng, m), f"random, {m} points"))
 
 
 def _speed(rng: np.random.Generator, size: str) -> dict[str, Any]:

@@ -20,10 +20,10 @@ import numpy as np
 
 from harness import PROJECT
 from harness.codec import as_float64
+from harness.grading.cases import task_rng
+from harness.grading.model import ERROR, INVALID, NOT_IMPLEMENTED, Case, Task, Verdict
 from harness.hookspecs import OUTPUTS
-from harness.model import ERROR, INVALID, NOT_IMPLEMENTED, Case, Task, Verdict
-from harness.worker import _changed, to_plain
-from tasks.build import task_rng
+from harness.worker.serve import _changed, to_plain
 
 Impls = dict[str, Callable[..., Any]]
 
@@ -31,7 +31,7 @@ Impls = dict[str, Callable[..., Any]]
 def decode(value: Any, hook: str) -> Any:
     """A hook's return value as a judge receives it: float64 ndarrays, lists, Invalid leaves.
 
-    The same two steps as the worker (:func:`harness.worker.to_plain`, by the
+    The same two steps as the worker (:func:`harness.worker.serve.to_plain`, by the
     hook's outputs in ``hookspecs.OUTPUTS``) and the runner (``as_float64``).
     """
     return as_float64(to_plain(value, OUTPUTS.get(hook, ())))

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from harness import submissions as subs_mod
-from harness.cli import main
+from harness.cli.main import main
+from harness.loading import submissions as subs_mod
 
 TASKS = "relu,sigmoid"  # fast tasks: each submission grades in well under a second
 

@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 from clirun import PLUGINS, run
 
-from harness.cli import main
-from harness.loader import resolve
-from harness.runner import grade
-from harness.sandbox import Limits, probe
-from tasks import select_tasks
-from tasks.build import task_rng
+from harness.cli.main import main
+from harness.course import select_tasks
+from harness.grading.cases import task_rng
+from harness.grading.runner import grade
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import Limits, probe
 
 CHEATING = PLUGINS / "cheating"
 REPORTS = ("cases.csv", "report.md", "report.html", "results.json", "junit.xml", "summary.json",

@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 from clirun import PLUGINS, run
 
-from harness import hookspecs
-from harness.loader import resolve
-from harness.model import PASS, TIMEOUT
-from harness.run import run_plugin
-from harness.sandbox import Limits
-from tasks import all_tasks, select_tasks
+from harness import course
+from harness.batch.run import run_plugin
+from harness.course import all_tasks, select_tasks
+from harness.grading.model import PASS, TIMEOUT
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 BUGGY = json.loads((PLUGINS / "buggy" / "EXPECTED.json").read_text())
@@ -42,7 +42,7 @@ PARTNERS = {
 
 def _fixture_hooks(path: Path) -> set[str]:
     text = path.read_text()
-    return {h for h in hookspecs.hook_names() if f"def {h}(" in text}
+    return {h for h in course.hook_names() if f"def {h}(" in text}
 
 
 def _tasks_around(hooks: set[str]) -> list[str]:
@@ -62,7 +62,7 @@ def _with_clean_neighbours(src: Path, dest: Path) -> Path:
     tail = (f"\n\n# added by tests/test_isolation.py\nimport types as _types\n"
             f"_clean = _types.ModuleType('_clean_numpy')\n"
             f"exec(compile({clean!r}, 'numpy_plugin.py', 'exec'), _clean.__dict__)\n"
-            f"for _name in {hookspecs.hook_names()!r}:\n"
+            f"for _name in {course.hook_names()!r}:\n"
             f"    if _name not in globals():\n"
             f"        globals()[_name] = getattr(_clean, _name)\n")
     path = dest / src.name

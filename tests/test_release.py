@@ -54,7 +54,7 @@ def _solution_lines() -> set[str]:
                 body = ast.get_source_segment(text, node) or ""
                 lines |= {ln.strip() for ln in body.splitlines()[1:] if len(ln.strip()) >= 24
                           and not ln.strip().startswith(("#", '"', "'"))}
-    shared = {ln.strip() for p in [*(ROOT / "harness").glob("*.py"), ROOT / "tasks" / "build.py"]
+    shared = {ln.strip() for p in [*(ROOT / "harness").rglob("*.py"), *(ROOT / "contract").glob("*.py")]
               for ln in p.read_text().splitlines()}
     return lines - shared
 
@@ -62,9 +62,10 @@ def _solution_lines() -> set[str]:
 def test_the_kit_holds_no_solution_code(kit: dict[str, Path]) -> None:
     installed = [p for p in kit["site"].rglob("*") if p.is_file() and "dist-info" not in p.parts[-2]]
     names = {p.relative_to(kit["site"]).parts[0] for p in installed}
-    assert names <= {"harness", "tasks", "deps.pth", "bin"}, names
+    assert names <= {"harness", "tasks", "contract", "deps.pth", "bin"}, names
     assert not (kit["site"] / "reference").exists() and not (kit["site"] / "plugins").exists()
-    assert sorted(p.name for p in (kit["site"] / "tasks").glob("*.py")) == ["__init__.py", "build.py"]
+    assert sorted(p.name for p in (kit["site"] / "tasks").glob("*.py")) == ["__init__.py"]
+    assert not (kit["site"] / "harness" / "speed").exists()
     solution = _solution_lines()
     assert len(solution) > 200  # the check has something to look for
     for path in installed:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness import reports
-from harness.atomic import atomic_write
-from harness.model import OUTCOMES, PASS
-from harness.reports import REPORT_FILES, render_markdown, to_jsonable, write_reports
-from harness.tables import COUNT_COLUMNS, TASK_COLUMNS, summarize_counts, tasks_frame
+from harness.grading.model import OUTCOMES, PASS
+from harness.grading.score import COUNT_COLUMNS, TASK_COLUMNS, summarize_counts, tasks_frame
+from harness.reports import files as reports
+from harness.reports.atomic import atomic_write
+from harness.reports.files import REPORT_FILES, render_markdown, to_jsonable, write_reports
 
 TASK_META = pd.DataFrame(
     {
@@ -135,7 +135,7 @@ def written(run: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 
 def gradescope_schema() -> dict[str, Any]:
-    return json.loads((resources.files("harness") / "gradescope_schema.json").read_text())
+    return json.loads((resources.files("harness.reports") / "gradescope_schema.json").read_text())
 
 
 # --------------------------------------------------------------------------- tables

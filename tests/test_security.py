@@ -29,11 +29,22 @@ import pytest
 import harness
 import reference
 import tasks
-from harness.compare import value_judge
-from harness.loader import resolve
-from harness.model import CRASH, ERROR, FAIL, INVALID, PASS, TIMEOUT, Call, Case, Task, Verdict
-from harness.runner import PluginSession, grade
-from harness.sandbox import (
+from harness.grading.compare import value_judge
+from harness.grading.model import (
+    CRASH,
+    ERROR,
+    FAIL,
+    INVALID,
+    PASS,
+    TIMEOUT,
+    Call,
+    Case,
+    Task,
+    Verdict,
+)
+from harness.grading.runner import PluginSession, grade
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import (
     MEMORY_CGROUP_ROOT,
     PIDS_CGROUP_ROOT,
     Limits,
@@ -458,11 +469,11 @@ def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
 HARNESS_KILLED = textwrap.dedent("""
     import sys
     import numpy as np
-    from harness.compare import value_judge
-    from harness.loader import resolve
-    from harness.model import Call, Case
-    from harness.runner import PluginSession
-    from harness.sandbox import Limits
+    from harness.grading.compare import value_judge
+    from harness.loading.plugins import resolve
+    from harness.grading.model import Call, Case
+    from harness.grading.runner import PluginSession
+    from harness.sandbox.launch import Limits
     session = PluginSession(resolve(sys.argv[1]), Limits(case_seconds=600, memory_mb=1024))
     z = np.array([1.0])
     for hook in ("relu", "relu_grad"):  # relu_grad starts a daemon and sleeps: killed in there

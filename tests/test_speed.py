@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from clirun import PLUGINS, run
 
-from harness.speed import bootstrap_median_ci, speed_fraction
+from harness.speed.measure import bootstrap_median_ci, speed_fraction
 
 SPEED = PLUGINS / "speed"
 

@@ -21,11 +21,11 @@ from inprocess import (
     run_task,
 )
 
-import harness.hookspecs as hookspecs
-from harness.compare import Interval, compare
-from harness.model import CASE_KINDS, PASS, Case, Task
-from tasks import GROUPS, all_tasks, select_tasks
-from tasks.build import SIZES, expected_output
+from harness import course
+from harness.course import all_tasks, select_tasks
+from harness.grading.cases import SIZES, expected_output
+from harness.grading.compare import Interval, compare
+from harness.grading.model import CASE_KINDS, PASS, Case, Task
 
 SEEDS = (0, 1, 2)
 TASKS = {t.name: t for t in all_tasks()}
@@ -48,10 +48,10 @@ def _failures(impls: dict[str, Any], task: Task, seed: int) -> list[str]:
 
 
 def test_one_task_per_hook_in_spec_order() -> None:
-    hooks = hookspecs.hook_names()
+    hooks = course.hook_names()
     assert list(TASKS) == hooks and len(hooks) == 30
     for task in TASKS.values():
-        assert task.hook == task.name and task.group in GROUPS and task.points > 0 and task.slide
+        assert task.hook == task.name and task.group in course.groups() and task.points > 0 and task.slide
         assert task.rtol >= 0 and task.atol >= 0
 
 

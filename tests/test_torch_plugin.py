@@ -15,7 +15,7 @@ import pytest
 from clirun import run
 from inprocess import module_impls, run_task
 
-from tasks import all_tasks
+from harness.course import all_tasks
 
 
 def test_without_torch_the_import_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from harness import hookimpl
 
-_worker = sys.modules["__main__"]  # the worker runs as ``python -m harness.worker``
+_worker = sys.modules["__main__"]  # the worker runs as ``python -m harness.worker.serve``
 _real_bench = _worker.Worker.bench
 
 

@@ -1,0 +1,140 @@
+"""One plugin's whole run: grade, measure speed, build the tables, write the reports.
+
+Used by ``harness run`` and, once per submission, by ``harness grade``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness import __version__
+from harness.grading.model import PASS, Task
+from harness.grading.runner import Grading, grade
+from harness.grading.score import summarize_counts, tasks_frame
+from harness.loading.plugins import PluginSpec, trusted_writable
+from harness.sandbox.launch import Limits
+
+
+@dataclass
+class RunResult:
+    cases: pd.DataFrame
+    tasks: pd.DataFrame
+    summary: dict[str, Any]
+    benchmark: dict[str, Any] | None
+    speed_sizes: pd.DataFrame | None = None
+    plots: list[dict[str, Any]] | None = None  # public cases' outputs for the charts (harness.reports.plots)
+
+    @property
+    def exit_status(self) -> int:
+        return int(self.summary["exit_status"])
+
+
+def cases_frame(grading: Grading) -> pd.DataFrame:
+    per_task: dict[str, int] = {}
+    for r in grading.results:
+        per_task[r.task.name] = per_task.get(r.task.name, 0) + 1
+    rows = []
+    for r in grading.results:
+        share = r.task.points / per_task[r.task.name]
+        rows.append({
+            "plugin": grading.spec.label, "task": r.task.name, "group": r.task.group,
+            "case_id": r.case.id, "kind": r.case.kind, "hidden": r.case.hidden,
+            "outcome": r.verdict.outcome, "message": r.verdict.message, "mistake": r.verdict.mistake,
+            "note": r.case.note, "slide": r.case.slide or r.task.slide,
+            "points": share if r.verdict.outcome == PASS else 0.0, "max_points": share,
+            "duration_s": round(r.duration_s, 4),
+        })
+    return pd.DataFrame(rows)
+
+
+def task_meta(tasks: list[Task]) -> pd.DataFrame:
+    return pd.DataFrame([{"task": t.name, "group": t.group, "slide": t.slide, "max_points": t.points}
+                         for t in tasks])
+
+
+def _kit_notes() -> list[str]:
+    from harness.grading import kit
+
+    return [kit.NOTICE + " (the property checks are feedback)"] if kit.IS_KIT else []
+
+
+def run_plugin(
+    spec: PluginSpec,
+    tasks: list[Task],
+    *,
+    seed: int,
+    limits: Limits,
+    out: Path | None,
+    speed: bool,
+    progress: Callable[[Task], None] | None = None,
+    speed_options: Any = None,
+) -> RunResult:
+    """Grade (and time) one plugin; write its reports to ``out`` when given."""
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.monotonic()
+    grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
+    cases = cases_frame(grading)
+    if spec.kind == "notebook":
+        from harness.loading.notebook import locate_failures, notes
+
+        grading.notes[:0] = notes(Path(spec.target))
+        locate_failures(cases, Path(spec.target))
+    table = tasks_frame(cases, task_meta(tasks))
+    counts = summarize_counts(cases)
+    points, max_points = float(table["points"].sum()), float(table["max_points"].sum())
+    summary = {
+        "plugin": spec.label, "plugin_source": f"{spec.kind}: {spec.target}", "seed": seed,
+        "harness_version": __version__, "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - t0, 3),
+        "points": round(points, 6), "max_points": max_points,
+        "percent": round(100.0 * points / max_points, 2) if max_points else 0.0,
+        "counts": counts, "cases": len(cases),
+        "exit_status": 0 if counts.get(PASS, 0) == len(cases) else 1,
+        "notes": list(dict.fromkeys(_kit_notes() + grading.notes)), "speed": False,
+        "speed_points": 0.0, "speed_max_points": 0.0,
+        "hooks_implemented": sorted(grading.hooks),
+    }
+    from harness.reports.plots import case_plots
+
+    result = RunResult(cases, table, summary, None, plots=case_plots(grading.results))
+    if speed:
+        add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
+    if out is not None:
+        write_run(out, result)
+    return result
+
+
+def add_speed(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
+              options: Any = None) -> None:
+    """Time a graded run against the reference and add it to the run's tables and summary."""
+    from harness.speed.measure import measure_speed
+
+    t0 = time.monotonic()
+    table, benchmark, per_size = measure_speed(spec, tasks, result.tasks, seed=seed, limits=limits,
+                                               writable=trusted_writable(spec), options=options)
+    result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size
+    result.summary.update(
+        speed=True,
+        speed_points=round(float(table["speed_points"].sum()), 6),
+        speed_max_points=float(table["speed_max_points"].sum()),
+        duration_s=round(float(result.summary["duration_s"]) + time.monotonic() - t0, 3),
+    )
+
+
+def write_run(out: Path, result: RunResult) -> None:
+    """Every report file of a run; ``summary.json`` is written last."""
+    from harness.reports.atomic import atomic_write
+    from harness.reports.files import write_reports
+
+    if result.speed_sizes is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "speed.csv", result.speed_sizes.to_csv(index=False))
+    write_reports(out, result.cases, result.tasks, result.summary, result.benchmark,
+                  plots=result.plots, speed_sizes=result.speed_sizes)

@@ -1,0 +1,1 @@
+"""Speed: a correct plugin timed against the reference, in two sandboxed workers on one core."""

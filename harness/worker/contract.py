@@ -1,0 +1,47 @@
+"""The course's contract in the worker: read from the file the grading side names, never imported by name.
+
+A contract is a module of ``@hookspec`` functions (one per hook, documented)
+and an ``OUTPUTS`` table: the positional outputs of the hooks that return a
+tuple (a name ending in ``*`` is a list of ``(W, b)`` pairs). The worker may
+read that one file of the course (its access list names it), executes it as
+``harness.hookspecs`` (what a plugin imports to see the contract) and builds
+the plugin manager from it. The trusted side uses the same helpers on the
+contract it gets from :mod:`harness.course`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import harness
+from harness import PROJECT
+
+#: The name a plugin imports the contract by (``from harness import hookspecs``).
+ALIAS = "harness.hookspecs"
+
+
+def load(path: Path) -> ModuleType:
+    """Execute the contract file ``path`` as the module :data:`ALIAS`."""
+    spec = importlib.util.spec_from_file_location(ALIAS, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the contract {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[ALIAS] = module
+    spec.loader.exec_module(module)
+    harness.hookspecs = module
+    return module
+
+
+def hook_names(contract: ModuleType) -> list[str]:
+    """The hooks of a contract, in the order it defines them."""
+    return [name for name, fn in vars(contract).items()
+            if inspect.isfunction(fn) and hasattr(fn, f"{PROJECT}_spec")]
+
+
+def outputs(contract: ModuleType) -> dict[str, tuple[str, ...]]:
+    """Hook -> the names of its positional outputs, for the hooks that return a tuple."""
+    return dict(getattr(contract, "OUTPUTS", {}))
