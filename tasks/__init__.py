@@ -30,6 +30,13 @@ FORBIDDEN = {"reference": "the reference solution", "plugins": "a bundled soluti
              "tasks": "the grading tasks (and so the reference solution)"}
 
 
+#: The lecture's activation names (the MLP hooks' ``activations``), loss names (``cost``, the fits,
+#: the MLP hooks) and Huber's delta in the MLP hooks.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+LOSSES = ("l1", "l2", "huber", "logistic")
+MLP_DELTA = 1.0
+
+
 def all_tasks() -> list[Task]:
     """Every task, one per hook, in the order of SPEC.md's table (the kit's: its public cases)."""
     if kit.IS_KIT:
@@ -47,4 +54,5 @@ def reference_cache_dir() -> Path | None:
     return _BASE
 
 
-__all__ = ["BUNDLED", "CONTRACT", "FORBIDDEN", "REFERENCE", "all_tasks", "reference_cache_dir"]
+__all__ = ["ACTIVATIONS", "BUNDLED", "CONTRACT", "FORBIDDEN", "LOSSES", "MLP_DELTA", "REFERENCE", "all_tasks",
+           "reference_cache_dir"]

@@ -16,7 +16,6 @@ import numpy as np
 from harness.grading.cases import claim_case, expected_output, need, template, value_case
 from harness.grading.compare import Printed, compare
 from harness.grading.model import Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
 from tasks.elementwise import Elementwise, away_from, elementwise_task, flipped_sign, uniform
 
 GROUP = "activations"
@@ -130,22 +129,6 @@ def _step_special(task: Task) -> list[Case]:
 # ----------------------------------------------------------------- mistakes
 
 
-def _sigmoid_grad(z: Any, **_: Any) -> np.ndarray:
-    return F.activation_grad("sigmoid", np.asarray(z))
-
-
-def _tanh_grad(z: Any, **_: Any) -> np.ndarray:
-    return F.activation_grad("tanh", np.asarray(z))
-
-
-def _relu_grad(z: Any, **_: Any) -> np.ndarray:
-    return F.activation_grad("relu", np.asarray(z))
-
-
-def _leaky_grad(z: Any, alpha: float, **_: Any) -> np.ndarray:
-    return F.activation_grad("leaky_relu", np.asarray(z), alpha)
-
-
 def _exp_ratio(z: Any, **_: Any) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(np.asarray(z, dtype=np.float64))
@@ -158,7 +141,7 @@ SIGMOID_OVERFLOW = Mistake(
     _exp_ratio)
 SIGMA_OF_ONE_MINUS_Z = Mistake(
     "sigma_times_one_minus_z", "this is sigma(z) (1 - z); the derivative is sigma(z) (1 - sigma(z))",
-    lambda z, **_: F.sigmoid(z) * (1.0 - np.asarray(z)))
+    lambda z, **_: expected_output("sigmoid", {"z": z}) * (1.0 - np.asarray(z)))
 TANH_NO_SQUARE = Mistake(
     "tanh_grad_without_square", "this is 1 - tanh(z); the derivative is 1 - tanh(z)^2 (squared)",
     lambda z, **_: 1.0 - np.tanh(z))
@@ -170,33 +153,34 @@ LEAKY_GRAD_ZERO = Mistake(
     lambda z, alpha, **_: np.where(np.asarray(z) >= 0, 1.0, alpha))
 STEP_INCLUSIVE = Mistake(
     "step_inclusive", "the step is 1 only if z > T (strict), so z = T gives 0, not 1",
-    lambda z, threshold, **_: F.step(z, threshold, inclusive=True))
+    lambda z, threshold, **_: np.where(np.asarray(z) >= threshold, 1.0, 0.0))
 STEP_NO_THRESHOLD = Mistake(
     "step_ignores_threshold", "compare z with the threshold T, not with 0",
-    lambda z, **_: F.step(z, 0.0))
+    lambda z, **_: expected_output("step", {"z": z, "threshold": 0.0}))
 
 ROWS = (
     Elementwise("sigmoid", GROUP, "Activation Functions - Sigmoid; Continuous Perceptron", _z,
                 "sigma(z) = 1 / (1 + e^-z)", special=_sigmoid_special, mistakes=(SIGMOID_OVERFLOW,)),
     Elementwise("sigmoid_grad", GROUP, "Activation Functions - Sigmoid", _z, "sigma(z) (1 - sigma(z))",
                 derivative_of="sigmoid", special=_sigma_identity,
-                mistakes=(SIGMA_OF_ONE_MINUS_Z, flipped_sign(_sigmoid_grad))),
+                mistakes=(SIGMA_OF_ONE_MINUS_Z, flipped_sign("sigmoid_grad"))),
     Elementwise("tanh", GROUP, "Activation Functions - TanH", _z, "tanh(z)", special=_tanh_special),
     Elementwise("tanh_grad", GROUP, "Activation Functions - TanH", _z, "1 - tanh(z)^2", derivative_of="tanh",
-                special=_tanh_special, mistakes=(TANH_NO_SQUARE, flipped_sign(_tanh_grad))),
+                special=_tanh_special, mistakes=(TANH_NO_SQUARE, flipped_sign("tanh_grad"))),
     Elementwise("relu", GROUP, "Activation Functions - ReLU", _z, "max(0, z)", special=_relu_special),
     Elementwise("relu_grad", GROUP, "Activation Functions - ReLU", _z, "1 if z > 0 else 0",
                 derivative_of="relu", draw_smooth=_z_smooth, special=_relu_grad_special,
-                mistakes=(RELU_GRAD_ZERO, flipped_sign(_relu_grad))),
+                mistakes=(RELU_GRAD_ZERO, flipped_sign("relu_grad"))),
     Elementwise("leaky_relu", GROUP, "Activation Functions - LeakyReLU", _z_alpha, "max(alpha z, z)",
                 special=_leaky_special,
                 mistakes=(Mistake("hardcoded_alpha", HARDCODED_ALPHA,
-                                  lambda z, **_: F.activation("leaky_relu", np.asarray(z), 0.1)),)),
+                                  lambda z, **_: expected_output("leaky_relu", {"z": z, "alpha": 0.1})),)),
     Elementwise("leaky_relu_grad", GROUP, "Activation Functions - LeakyReLU", _z_alpha, "1 if z > 0 else alpha",
                 derivative_of="leaky_relu", draw_smooth=_z_alpha_smooth, special=_leaky_grad_special,
                 mistakes=(LEAKY_GRAD_ZERO,
-                          Mistake("hardcoded_alpha", HARDCODED_ALPHA, lambda z, **_: _leaky_grad(z, 0.1)),
-                          flipped_sign(_leaky_grad))),
+                          Mistake("hardcoded_alpha", HARDCODED_ALPHA,
+                                  lambda z, **_: expected_output("leaky_relu_grad", {"z": z, "alpha": 0.1})),
+                          flipped_sign("leaky_relu_grad"))),
     Elementwise("step", GROUP, "Perceptron - Discrete Perceptron (step function)", _z_threshold,
                 "1 if z > T else 0", special=_step_special, mistakes=(STEP_INCLUSIVE, STEP_NO_THRESHOLD)),
 )

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.grading.cases import fd_case, hidden_cases, make_task, value_case
+from harness.grading.cases import expected_output, fd_case, hidden_cases, make_task, value_case
 from harness.grading.model import Case, Mistake, Task
 
 Draw = Callable[[np.random.Generator, tuple[int, ...]], dict[str, Any]]
@@ -99,7 +99,7 @@ def elementwise_task(row: Elementwise, *, rtol: float = 1e-7, atol: float = 1e-9
     )
 
 
-def flipped_sign(correct: Callable[..., np.ndarray]) -> Mistake:
-    """The derivative with its sign flipped."""
+def flipped_sign(hook: str) -> Mistake:
+    """The derivative ``hook`` with its sign flipped (the reference's, negated)."""
     return Mistake("flipped_sign", "the sign of the derivative is flipped",
-                   lambda **kw: -np.asarray(correct(**kw)))
+                   lambda **kw: -expected_output(hook, kw))

@@ -25,7 +25,7 @@ from harness.grading.cases import (
 )
 from harness.grading.compare import Interval, Printed, compare
 from harness.grading.model import Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
+from tasks import LOSSES
 from tasks.elementwise import (
     HIDDEN_SHAPES,
     Elementwise,
@@ -120,20 +120,20 @@ def _logistic_special(task: Task) -> list[Case]:
 # ----------------------------------------------------------------- mistakes
 
 
-def _grad(name: str) -> Any:
-    return lambda y_hat, y, delta=1.0, **_: F.loss_grad(name, y_hat, y, delta)
+def _residual(y_hat: Any, y: Any) -> np.ndarray:
+    return np.asarray(y, dtype=np.float64) - np.asarray(y_hat, dtype=np.float64)
 
 
 L1_ERRATUM = Mistake(
     "l1_slide_erratum",
     "slide erratum: the slide's L1 derivative (-1 if y < y_hat, 1 otherwise) has its sign flipped; "
     "dL/dy_hat = sign(y_hat - y)",
-    lambda y_hat, y, **_: F.loss_grad("l1", y_hat, y, erratum=True))
+    lambda y_hat, y, **_: np.where(_residual(y_hat, y) < 0, -1.0, 1.0))
 HUBER_ERRATUM = Mistake(
     "huber_slide_erratum",
     "slide erratum: the slide's Huber derivative (-delta if (y - y_hat) < -delta, delta if (y - y_hat) > delta) "
     "has its outer signs flipped; dL/dy_hat = clip(y_hat - y, -delta, delta)",
-    lambda y_hat, y, delta, **_: F.loss_grad("huber", y_hat, y, delta, erratum=True))
+    lambda y_hat, y, delta, **_: np.where((r := _residual(y_hat, y)) < -delta, -delta, np.where(r > delta, delta, -r)))
 ROWS = (
     Elementwise("l1_loss", GROUP, f"{SLIDE} - Absolute Error - L1 Loss", _regression, "|y - y_hat|",
                 special=_cases(("boundary", "y_hat=y", EQUAL, "y_hat = y gives 0")),
@@ -141,15 +141,15 @@ ROWS = (
                                   lambda y_hat, y, **_: np.asarray(y) - np.asarray(y_hat)),)),
     Elementwise("l1_loss_grad", GROUP, f"{SLIDE} - Absolute Error - L1 Loss", _regression, "sign(y_hat - y)",
                 derivative_of="l1_loss", wrt="y_hat", draw_smooth=_l1_smooth, special=_l1_grad_special,
-                mistakes=(L1_ERRATUM, flipped_sign(_grad("l1")))),
+                mistakes=(L1_ERRATUM, flipped_sign("l1_loss_grad"))),
     Elementwise("l2_loss", GROUP, f"{SLIDE} - Square Error - L2 Loss", _regression, "(y - y_hat)^2",
                 mistakes=(Mistake("l2_halved", "the L2 loss is (y - y_hat)^2, without a factor 1/2",
-                                  lambda y_hat, y, **_: 0.5 * F.loss("l2", y_hat, y)),)),
+                                  lambda **kw: 0.5 * expected_output("l2_loss", kw)),)),
     Elementwise("l2_loss_grad", GROUP, f"{SLIDE} - Square Error - L2 Loss", _regression, "-2 (y - y_hat)",
                 derivative_of="l2_loss", wrt="y_hat",
-                mistakes=(flipped_sign(_grad("l2")),
+                mistakes=(flipped_sign("l2_loss_grad"),
                           Mistake("l2_grad_without_2", "dL/dy_hat = -2 (y - y_hat): the factor 2 is missing",
-                                  lambda y_hat, y, **_: 0.5 * F.loss_grad("l2", y_hat, y)))),
+                                  lambda **kw: 0.5 * expected_output("l2_loss_grad", kw)))),
     Elementwise("huber_loss", GROUP, f"{SLIDE} - Huber Loss", _huber, "1/2 r^2 or delta |r| - 1/2 delta^2",
                 special=_cases(("boundary", "|r|=delta", AT_DELTA, "|y - y_hat| = delta, delta = 1"),
                                ("boundary", "|r|=delta/2", AT_HALF_DELTA, "|y - y_hat| = delta, delta = 0.5")),
@@ -157,22 +157,23 @@ ROWS = (
                     "huber_outer_without_half_delta_squared",
                     "the outer branch is delta |y - y_hat| - 1/2 delta^2",
                     lambda y_hat, y, delta, **_: np.where(
-                        np.abs(np.asarray(y) - y_hat) <= delta, F.loss("huber", y_hat, y, delta),
-                        delta * np.abs(np.asarray(y) - y_hat))),)),
+                        np.abs(_residual(y_hat, y)) <= delta,
+                        expected_output("huber_loss", {"y_hat": y_hat, "y": y, "delta": delta}),
+                        delta * np.abs(_residual(y_hat, y)))),)),
     Elementwise("huber_loss_grad", GROUP, f"{SLIDE} - Huber Loss", _huber, "clip(y_hat - y, -delta, delta)",
                 derivative_of="huber_loss", wrt="y_hat", draw_smooth=_huber_smooth,
                 special=_cases(("boundary", "|r|=delta", AT_DELTA, "|y - y_hat| = delta, delta = 1"),
                                ("lecture", "slide-erratum", ERRATUM_HUBER, HUBER_ERRATUM_NOTE)),
-                mistakes=(HUBER_ERRATUM, flipped_sign(_grad("huber")))),
+                mistakes=(HUBER_ERRATUM, flipped_sign("huber_loss_grad"))),
     Elementwise("logistic_loss", GROUP, LOGISTIC_SLIDE, _logistic, "-(y log y_hat + (1 - y) log(1 - y_hat))",
                 special=_logistic_special,
                 mistakes=(Mistake("logistic_without_minus", "the logistic loss is -(y log y_hat + (1 - y) log(1 - y_hat))",
-                                  lambda y_hat, y, **_: -F.loss("logistic", y_hat, y)),)),
+                                  lambda **kw: -expected_output("logistic_loss", kw)),)),
     Elementwise("logistic_loss_grad", GROUP, "Example - Logistic Regression - Functions and Their Derivatives",
                 _logistic, "-y / y_hat + (1 - y) / (1 - y_hat)", derivative_of="logistic_loss", wrt="y_hat",
                 draw_smooth=_logistic_smooth,
                 special=_cases(("boundary", "edge-probabilities", EDGE_PROBABILITIES, "y_hat at 1e-12 and 1 - 1e-12")),
-                mistakes=(flipped_sign(_grad("logistic")),)),
+                mistakes=(flipped_sign("logistic_loss_grad"),)),
 )
 
 
@@ -192,7 +193,7 @@ def _cost_cases(task: Task, rng: np.random.Generator) -> list[Case]:
              for loss, shape, delta in fixed]
     cases += [value_case(task, "boundary", f"loss={loss}", _cost_kwargs(public, (2, 5), loss, 0.75),
                          note=f"loss {loss!r}, 2 outputs, 5 samples: J = (1/m) sum over outputs and samples")
-              for loss in F.LOSSES]
+              for loss in LOSSES]
     cases.append(value_case(task, "boundary", "one-sample", _cost_kwargs(public, (1, 1), "l2"),
                             note="one sample"))
     kw = _cost_kwargs(public, (3, 6), "l2")
@@ -207,7 +208,7 @@ def _cost_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                             note="J(Theta) = 1/m sum_i L(h(x_i), y_i), L the l2 loss"))
 
     def hidden(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[dict[str, Any], str]:
-        loss = str(rng.choice(F.LOSSES))
+        loss = str(rng.choice(LOSSES))
         delta = float(rng.uniform(0.5, 2.0))
         return _cost_kwargs(rng, shape, loss, delta), f"random, loss {loss!r}, shape {shape}"
 
@@ -216,10 +217,10 @@ def _cost_cases(task: Task, rng: np.random.Generator) -> list[Case]:
 
 COST_MISTAKES = (
     Mistake("missing_1_over_m", "J = (1/m) sum of L: divide the sum by m, the number of samples",
-            lambda y_hat, y, loss, delta, **_: F.cost(y_hat, y, loss, delta, divide="none")),
+            lambda **kw: expected_output("cost", kw) * np.atleast_2d(kw["y_hat"]).shape[1]),
     Mistake("mean_over_outputs", "J = (1/m) sum over all outputs and samples: divide by m (columns), "
             "not by n_out m (a mean over every entry)",
-            lambda y_hat, y, loss, delta, **_: F.cost(y_hat, y, loss, delta, divide="all")),
+            lambda **kw: expected_output("cost", kw) / np.atleast_2d(kw["y_hat"]).shape[0]),
 )
 COST_SPEED = {"tiny": (1, 8), "medium": (10, 1000), "large": (10, 100_000)}
 

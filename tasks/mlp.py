@@ -36,7 +36,8 @@ from harness.grading.cases import (
 )
 from harness.grading.compare import compare
 from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
+from tasks import ACTIVATIONS, MLP_DELTA
+from tasks import mistakes as M
 from tasks.elementwise import public_rng
 
 GROUP = "mlp"
@@ -100,10 +101,10 @@ def _dense_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     ]
     cases += [value_case(task, "boundary", f"activation={a}", _dense(public, 3, 4, 5, a),
                          note=f"activation {a!r}" + (" (alpha 0.1)" if a == "leaky_relu" else ""))
-              for a in F.ACTIVATIONS]
+              for a in ACTIVATIONS]
 
     def hidden(rng: np.random.Generator, shape: tuple[int, int, int]) -> tuple[dict[str, Any], str]:
-        (n_out, n_in, m), a = shape, str(rng.choice(F.ACTIVATIONS))
+        (n_out, n_in, m), a = shape, str(rng.choice(ACTIVATIONS))
         return _dense(rng, n_out, n_in, m, a), f"random, W ({n_out}, {n_in}), m = {m}, activation {a!r}"
 
     return cases + hidden_cases(task, rng, ((2, 3, 4), (4, 2, 6), (3, 5, 2), (100, 100, 100)), hidden)
@@ -116,17 +117,18 @@ def _dense_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
 
 DENSE_MISTAKES = (
     Mistake("forgot_bias", "the bias is missing: Z = W A_prev + b",
-            lambda W, A_prev, activation, **_: list(F.dense(W, 0.0, A_prev, activation, bias=False))),
+            lambda b, **kw: list(expected_output("dense_forward", {**kw, "b": np.zeros_like(b)}))),
     Mistake("swapped_outputs", "return (Z, A) in that order: Z = W A_prev + b first, then A = g(Z)",
-            lambda W, b, A_prev, activation, **_: list(F.dense(W, b, A_prev, activation))[::-1]),
+            lambda **kw: list(expected_output("dense_forward", kw))[::-1]),
     Mistake("leaky_alpha", "leaky_relu uses the lecture's alpha = 0.1", lambda **kw: _leaky_alpha(**kw)),
 )
 
 
-def _leaky_alpha(W: Any, b: Any, A_prev: Any, activation: str, **_: Any) -> list[np.ndarray]:
-    if activation != "leaky_relu":
+def _leaky_alpha(**kw: Any) -> list[np.ndarray]:
+    if kw["activation"] != "leaky_relu":
         raise ValueError("does not apply")
-    return list(F.dense(W, b, A_prev, activation, alpha=0.01))
+    Z = expected_output("dense_forward", kw)[0]
+    return [Z, np.where(Z > 0, Z, 0.01 * Z)]
 
 
 # --------------------------------------------------------------- mlp_forward
@@ -164,12 +166,12 @@ def _mlp_forward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                    note="a single layer"),
     ]
     cases += [value_case(task, "boundary", f"activation={a}", _forward_kwargs(_net(public, [3, 4, 2], [a, a], 5)),
-                         note=f"activation {a!r} in both layers") for a in F.ACTIVATIONS]
+                         note=f"activation {a!r} in both layers") for a in ACTIVATIONS]
     cases.append(_collapse_claim(task, rng))
 
     def hidden(rng: np.random.Generator, net: tuple[list[int], int]) -> tuple[dict[str, Any], str]:
         sizes, m = net
-        acts = [str(a) for a in rng.choice(F.ACTIVATIONS, size=len(sizes) - 1)]
+        acts = [str(a) for a in rng.choice(ACTIVATIONS, size=len(sizes) - 1)]
         return _forward_kwargs(_net(rng, sizes, acts, m)), f"random, sizes {sizes}, activations {acts}"
 
     nets = (([2, 3, 1], 6), ([3, 5, 4, 2], 6), ([4, 2, 3], 6), ([100, 50, 10], 100))
@@ -183,9 +185,11 @@ def _big_net(rng: np.random.Generator, size: str, loss: str = "logistic") -> dic
 
 MLP_FORWARD_MISTAKES = (
     Mistake("forgot_bias", "the bias is missing: Z[l] = W[l] A[l-1] + b[l]",
-            lambda params, X, activations, **_: F.forward(params, X, activations, bias=False)[1][-1]),
+            lambda params, **kw: expected_output("mlp_forward", {**kw, "params": [(W, np.zeros_like(b))
+                                                                                for W, b in params]})),
     Mistake("last_activation_missing", "apply the last layer's activation too: A_L = g_L(Z_L)",
-            lambda params, X, activations, **_: F.forward(params, X, activations, last_activation=False)[1][-1]),
+            lambda activations, **kw: expected_output("mlp_forward", {**kw, "activations": [*activations[:-1],
+                                                                                           "linear"]})),
 )
 
 
@@ -196,9 +200,12 @@ def _away_from_kinks(rng: np.random.Generator, sizes: list[int], activations: li
     """A random net whose pre-activations and residuals are far from every kink (for finite differences)."""
     for _ in range(100):
         kw = _net(rng, sizes, activations, 3, loss)
-        Zs, As = F.forward(kw["params"], kw["X"], activations)
-        r = np.abs(As[-1] - kw["Y"])
-        if min(np.abs(Z).min() for Z in Zs) > 1e-3 and np.abs(r - F.MLP_DELTA).min() > 1e-3 and r.min() > 1e-3:
+        Zs, A = [], kw["X"]
+        for (W, b), activation in zip(kw["params"], activations, strict=True):
+            Z, A = expected_output("dense_forward", {"W": W, "b": b, "A_prev": A, "activation": activation})
+            Zs.append(Z)
+        r = np.abs(A - kw["Y"])
+        if min(np.abs(Z).min() for Z in Zs) > 1e-3 and np.abs(r - MLP_DELTA).min() > 1e-3 and r.min() > 1e-3:
             return kw
     raise RuntimeError("no net away from kinks")  # pragma: no cover
 
@@ -228,7 +235,7 @@ def _backward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
                    note="m = 1"),
     ]
     cases += [value_case(task, "boundary", f"activation={a}", _net(public, [3, 4, 2], [a, "linear"], 5, "l2"),
-                         note=f"hidden activation {a!r}, linear output, l2 loss") for a in F.ACTIVATIONS]
+                         note=f"hidden activation {a!r}, linear output, l2 loss") for a in ACTIVATIONS]
     cases += [value_case(task, "boundary", f"loss={loss}",
                          _net(public, [2, 3, 2], ["tanh", _output_for(loss)], 6, loss),
                          note=f"loss {loss!r}" + (" (delta = 1.0)" if loss == "huber" else ""))
@@ -242,7 +249,7 @@ def _backward_cases(task: Task, rng: np.random.Generator) -> list[Case]:
 
     def hidden(rng: np.random.Generator, net: tuple[list[int], str, int]) -> tuple[dict[str, Any], str]:
         sizes, loss, m = net
-        acts = [str(a) for a in rng.choice(F.ACTIVATIONS, size=len(sizes) - 2)] + [_output_for(loss)]
+        acts = [str(a) for a in rng.choice(ACTIVATIONS, size=len(sizes) - 2)] + [_output_for(loss)]
         return _net(rng, sizes, acts, m, loss), f"random, sizes {sizes}, activations {acts}, loss {loss!r}"
 
     nets = (([2, 3, 2], "l2", 6), ([3, 4, 3, 2], "logistic", 6), ([4, 3, 2], "huber", 6), ([100, 50, 10], "logistic", 100))
@@ -256,7 +263,7 @@ def _backward(**switches: Any) -> Any:
     def wrong(params: Any, X: Any, Y: Any, activations: Any, loss: str, **_: Any) -> list[Any]:
         if loss_only is not None and loss != loss_only:
             raise ValueError("does not apply")
-        J, grads = F.backward(params, X, Y, activations, loss, **switches)
+        J, grads = M.backward(params, X, Y, activations, loss, **switches)
         if switches.get("divide") == "none" or switches.get("sign", 1.0) < 0:
             J = anything()
         elif cost_times_m:
@@ -296,7 +303,7 @@ def _xor_claim(task: Task) -> Case:
     def verify(outputs: list[Any]) -> Verdict:
         params, costs = need(outputs[0], shape, "output")
         trained = [(W, b) for W, b in params]
-        A = F.forward(trained, XOR_X, kwargs["activations"])[1][-1]
+        A = expected_output("mlp_forward", {"params": trained, "X": XOR_X, "activations": kwargs["activations"]})
         wrong = int(np.count_nonzero((A > 0.5) != (XOR_Y > 0.5)))
         if wrong == 0 and costs[-1] < 0.1:
             return Verdict(PASS)
@@ -323,12 +330,12 @@ def _train_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     ]
     cases += [value_case(task, "boundary", f"activation={a}",
                          _train_kwargs(_net(public, [3, 4, 2], [a, "linear"], 5), 0.05, 6),
-                         note=f"hidden activation {a!r}, linear output, l2 loss, 6 epochs") for a in F.ACTIVATIONS]
+                         note=f"hidden activation {a!r}, linear output, l2 loss, 6 epochs") for a in ACTIVATIONS]
     cases.append(_xor_claim(task))
 
     def hidden(rng: np.random.Generator, net: tuple[list[int], str, int, int]) -> tuple[dict[str, Any], str]:
         sizes, loss, epochs, m = net
-        acts = [str(rng.choice(F.ACTIVATIONS)), _output_for(loss)]
+        acts = [str(rng.choice(ACTIVATIONS)), _output_for(loss)]
         kwargs = _train_kwargs(_net(rng, sizes, acts, m, loss), float(rng.uniform(0.02, 0.2)), epochs)
         return kwargs, f"random, sizes {sizes}, activations {acts}, loss {loss!r}, {epochs} epochs"
 
@@ -345,7 +352,7 @@ def _train_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
 
 def _train(**switches: Any) -> Any:
     def wrong(params: Any, X: Any, Y: Any, activations: Any, loss: str, lr: float, epochs: int, **_: Any) -> list[Any]:
-        trained, costs = F.train(params, X, Y, activations, loss, lr, epochs, **switches)
+        trained, costs = M.train(params, X, Y, activations, loss, lr, epochs, **switches)
         return [[list(p) for p in trained], anything(costs.shape) if switches.get("divide") == "none" else costs]
 
     return wrong

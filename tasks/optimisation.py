@@ -29,7 +29,6 @@ from harness.grading.cases import (
 )
 from harness.grading.compare import Printed, compare
 from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
 
 GD_SLIDE = "Gradient Descent (alpha = 0.3, alpha = 1.5)"
 GRAPH_SLIDE = "Computational Graph - Backward Pass"
@@ -99,11 +98,11 @@ def _gd_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
 
 GD_MISTAKES = (
     Mistake("gradient_without_2", "the gradient of x^2 is 2x: x := x - lr * 2x",
-            lambda x0, lr, steps, **_: F.gradient_descent(x0, lr, steps, grad_factor=1.0)),
+            lambda lr, **kw: expected_output("gradient_descent", {**kw, "lr": lr / 2})),
     Mistake("gradient_ascent", "step against the gradient: x := x - lr grad f(x), not x + lr grad f(x)",
-            lambda x0, lr, steps, **_: F.gradient_descent(x0, lr, steps, grad_factor=-2.0)),
+            lambda lr, **kw: expected_output("gradient_descent", {**kw, "lr": -lr})),
     Mistake("trajectory_without_x0", "the trajectory starts with x0: it has steps + 1 rows",
-            lambda x0, lr, steps, **_: F.gradient_descent(x0, lr, steps)[1:]),
+            lambda **kw: expected_output("gradient_descent", kw)[1:]),
 )
 
 

@@ -27,7 +27,7 @@ from harness.grading.cases import (
     value_case,
 )
 from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
+from tasks import mistakes as M
 from tasks.elementwise import public_rng
 
 SLIDE = "Perceptron (1958 - Rosenblatt - Discrete Perceptron); Single-Layer Perceptron"
@@ -90,9 +90,9 @@ def _predict_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
 
 PREDICT_MISTAKES = (
     Mistake("forgot_bias", "the bias is missing: y_hat = step(W x + b)",
-            lambda W, X, threshold, **_: F.perceptron_predict(W, 0.0, X, threshold, bias=False)),
+            lambda b, **kw: expected_output("perceptron_predict", {**kw, "b": np.zeros_like(b)})),
     Mistake("step_inclusive", "the step is 1 only if z > T (strict), so z = T gives 0, not 1",
-            lambda W, b, X, threshold, **_: F.perceptron_predict(W, b, X, threshold, inclusive=True)),
+            lambda W, b, X, threshold, **_: np.where(np.asarray(W) @ X + b >= threshold, 1.0, 0.0)),
 )
 
 
@@ -111,7 +111,8 @@ def _separable_claim(task: Task, kwargs: dict[str, Any]) -> Case:
         if np.any(errors[zero[0]:] != 0):
             return Verdict(FAIL, f"after an epoch without errors (epoch {zero[0]}) nothing changes, so every later "
                                  f"epoch has no errors either; got errors {errors.tolist()}")
-        wrong = int(np.count_nonzero(F.perceptron_predict(W, b, kwargs["X"], kwargs["threshold"]) != kwargs["Y"]))
+        got = expected_output("perceptron_predict", {"W": W, "b": b, "X": kwargs["X"], "threshold": kwargs["threshold"]})
+        wrong = int(np.count_nonzero(got != kwargs["Y"]))
         if wrong:
             return Verdict(FAIL, f"the trained W, b misclassify {wrong} sample outputs of the separable data")
         return Verdict(PASS)
@@ -165,7 +166,7 @@ def _train_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
 
 def _train(**switches: Any) -> Any:
     def wrong(X: Any, Y: Any, W0: Any, b0: Any, lr: float, epochs: int, threshold: float, **_: Any) -> list[Any]:
-        return list(F.perceptron_train(X, Y, W0, b0, lr, epochs, threshold, **switches))
+        return list(M.perceptron_train(X, Y, W0, b0, lr, epochs, threshold, **switches))
 
     return wrong
 

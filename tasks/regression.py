@@ -35,7 +35,8 @@ from harness.grading.cases import (
 )
 from harness.grading.compare import Printed, Shape, compare
 from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
+from tasks import LOSSES
+from tasks import mistakes as M
 from tasks.elementwise import public_rng
 
 REGRESSION_SLIDE = "Regression - Linear Regression (y = w^T x + w_0); Vectorized Form"
@@ -140,7 +141,7 @@ def _fit_cases(task: Task, rng: np.random.Generator) -> list[Case]:
     cases = [value_case(task, "fixed", "y=w1x+w0", slide, note="one feature, y = w_1 x + w_0, l2, 20 epochs")]
     cases += [value_case(task, "boundary", f"loss={loss}", _fit_data(public, 2, 6, loss),
                          note=f"loss {loss!r}, 2 features, 6 samples, 12 epochs")
-              for loss in F.LOSSES]
+              for loss in LOSSES]
     cases += [
         value_case(task, "fixed", "huber-delta-2", _fit_data(public, 3, 8, "huber", delta=2.0, epochs=6),
                    note="huber with delta = 2, 3 features"),
@@ -172,7 +173,7 @@ def _fit(loss_only: str | None = None, **switches: Any) -> Any:
     def wrong(X: Any, y: Any, w0: Any, b0: float, lr: float, epochs: int, loss: str, delta: float, **_: Any) -> Any:
         if loss_only is not None and loss != loss_only:
             raise ValueError("does not apply")
-        w, b, costs = F.linear_fit(X, y, w0, b0, lr, epochs, loss, delta, **switches)
+        w, b, costs = M.linear_fit(X, y, w0, b0, lr, epochs, loss, delta, **switches)
         return [w, b, anything(costs.shape) if not switches.get("per_m", True) else costs]
 
     return wrong
@@ -248,24 +249,32 @@ def _step_speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
     return _step_data(rng, n, m)
 
 
-def _step(cost_times_m: bool = False, ascent: bool = False, **switches: Any) -> Any:
-    def wrong(w: Any, b: float, X: Any, y: Any, lr: float, **_: Any) -> list[Any]:
-        J, dw, db, w_new, b_new = F.logistic_step(w, b, X, y, lr, **switches)
-        if ascent:
-            w_new, b_new = w + lr * dw, b + lr * db
-        if not switches.get("per_m", True):
-            return [anything(), dw, db, w_new, b_new]
-        return [J * X.shape[1] if cost_times_m else J, dw, db, w_new, b_new]
+def _step(mistake: str) -> Any:
+    """A wrong step, from the reference's: the gradients of a sum (m times as large, so is the update),
+    the cost summed, the sign of dz flipped (the update goes up) or an update that goes up."""
+
+    def wrong(**kw: Any) -> list[Any]:
+        J, dw, db, w_new, b_new = expected_output("logistic_regression_step", kw)
+        m = np.shape(kw["X"])[1]
+        if mistake == "missing_1_over_m":
+            *_, w_new, b_new = expected_output("logistic_regression_step", {**kw, "lr": kw["lr"] * m})
+            return [anything(), m * dw, m * db, w_new, b_new]
+        if mistake == "cost_sum_not_mean":
+            return [m * J, dw, db, w_new, b_new]
+        *_, w_up, b_up = expected_output("logistic_regression_step", {**kw, "lr": -kw["lr"]})
+        return [J, -dw, -db, w_up, b_up] if mistake == "flipped_sign" else [J, dw, db, w_up, b_up]
 
     return wrong
 
 
 STEP_MISTAKES = (
     Mistake("missing_1_over_m", "dw = X (a - y)^T / m and db = sum(a - y) / m: the 1/m is missing "
-            "(a sum instead of a mean)", _step(per_m=False)),
-    Mistake("cost_sum_not_mean", "the cost is J = (1/m) sum L (a mean over samples, not a sum)", _step(cost_times_m=True)),
-    Mistake("flipped_sign", "the sign is flipped: dL/dz = a - y, not y - a", _step(sign=-1.0)),
-    Mistake("gradient_ascent", "step against the gradient: w := w - alpha dw, b := b - alpha db", _step(ascent=True)),
+            "(a sum instead of a mean)", _step("missing_1_over_m")),
+    Mistake("cost_sum_not_mean", "the cost is J = (1/m) sum L (a mean over samples, not a sum)",
+            _step("cost_sum_not_mean")),
+    Mistake("flipped_sign", "the sign is flipped: dL/dz = a - y, not y - a", _step("flipped_sign")),
+    Mistake("gradient_ascent", "step against the gradient: w := w - alpha dw, b := b - alpha db",
+            _step("gradient_ascent")),
 )
 
 

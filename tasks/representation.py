@@ -13,9 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from harness.grading.cases import claim_case, hidden_cases, make_task, need, template, value_case
+from harness.grading.cases import (
+    claim_case,
+    expected_output,
+    hidden_cases,
+    make_task,
+    need,
+    template,
+    value_case,
+)
 from harness.grading.model import FAIL, PASS, Call, Case, Mistake, Task, Verdict
-from tasks import formulas as F
 from tasks.elementwise import public_rng
 
 SLIDE = "Representation Learning - How About Now? (Polar Coordinates Representation)"
@@ -65,13 +72,22 @@ def _speed(rng: np.random.Generator, size: str) -> dict[str, Any]:
     return _points(rng, {"tiny": 4, "medium": 5000, "large": 500_000}[size])
 
 
+def _polar(X: np.ndarray, phi: np.ndarray | None = None, r_power: int = 1) -> np.ndarray:
+    """The reference's (r, phi), with another phi or a power of r for a mistake."""
+    out = expected_output("to_polar", {"X": X})
+    out[0] **= r_power
+    if phi is not None:
+        out[1] = phi
+    return out
+
+
 MISTAKES = (
     Mistake("arctan_not_atan2", "phi = atan2(y, x): arctan(y / x) loses the quadrant when x < 0",
-            lambda X, **_: F.to_polar(X, phi="arctan")),
+            lambda X, **_: _polar(X, np.arctan(X[1] / X[0]))),
     Mistake("atan2_arguments_swapped", "phi = atan2(y, x): y first, then x",
-            lambda X, **_: F.to_polar(X, phi="swapped")),
-    Mistake("degrees", "phi is in radians, in (-pi, pi]", lambda X, **_: F.to_polar(X, phi="degrees")),
-    Mistake("r_squared", "r = sqrt(x^2 + y^2) (take the square root)", lambda X, **_: F.to_polar(X, sqrt=False)),
+            lambda X, **_: _polar(X, np.arctan2(X[0], X[1]))),
+    Mistake("degrees", "phi is in radians, in (-pi, pi]", lambda X, **_: _polar(X, np.degrees(_polar(X)[1]))),
+    Mistake("r_squared", "r = sqrt(x^2 + y^2) (take the square root)", lambda X, **_: _polar(X, r_power=2)),
 )
 
 

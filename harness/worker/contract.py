@@ -24,14 +24,20 @@ from harness import PROJECT
 ALIAS = "harness.hookspecs"
 
 
+def exec_file(name: str, path: Path) -> ModuleType:
+    """Execute the Python file ``path`` as the module ``name`` (in ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def load(path: Path) -> ModuleType:
     """Execute the contract file ``path`` as the module :data:`ALIAS`."""
-    spec = importlib.util.spec_from_file_location(ALIAS, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the contract {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[ALIAS] = module
-    spec.loader.exec_module(module)
+    module = exec_file(ALIAS, path)
     harness.hookspecs = module
     return module
 

@@ -22,7 +22,7 @@ from types import ModuleType
 import pluggy
 
 from harness import PROJECT
-from harness.worker.contract import hook_names
+from harness.worker.contract import exec_file, hook_names
 
 
 class PluginError(Exception):
@@ -38,14 +38,7 @@ def load(kind: str, target: str, search_path: str = "", name: str = "") -> Modul
     if search_path and search_path not in sys.path:
         sys.path.insert(0, search_path)
     if kind == "file":
-        mod_name = _module_name(target)
-        file_spec = importlib.util.spec_from_file_location(mod_name, target)
-        if file_spec is None or file_spec.loader is None:
-            raise PluginError(f"cannot load {target}")
-        module = importlib.util.module_from_spec(file_spec)
-        sys.modules[mod_name] = module
-        file_spec.loader.exec_module(module)
-        return module
+        return exec_file(_module_name(target), Path(target))
     if kind == "notebook":
         from harness.worker.notebook import load_notebook
 

@@ -1,10 +1,15 @@
-"""The lecture's formulas in plain NumPy, with switches that reproduce known mistakes.
+"""Known mistakes that are an algorithm of their own: training loops and back-propagation done wrong.
 
-The ``wrong`` functions of the tasks' :class:`~harness.grading.model.Mistake` s use this
-module (a failing output is compared with what a typical mistake would have
-produced), and so do a few trusted checks of lecture claims on a plugin's own
-output (do the trained weights classify the data?). Expected values never come
-from here: they come from ``reference``.
+A task's known mistake is what a typical wrong answer computes; a failing
+output that equals it gets the mistake's hint. Most are a small change of the
+right answer and are computed from the reference's output where the task is
+(a flipped sign, a missing 1/m, a transposed dW, the cost after the update...).
+The ones here change a step inside a loop, so they need the loop: the slides'
+L1 and Huber derivative errata inside a fit or back-propagation, a batch
+perceptron, a bias never updated, errors counted per sample, g'(A) for g'(Z).
+Each function is the lecture's algorithm with a switch per mistake (off: the
+lecture's). Never an expected value and never a check: those are the
+reference's (``reference/``), the one trusted statement of the formulas.
 """
 
 from __future__ import annotations
@@ -13,11 +18,9 @@ from typing import Any
 
 import numpy as np
 
-#: Activation names of the MLP hooks, and the losses of ``cost`` and the fits.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-LOSSES = ("l1", "l2", "huber", "logistic")
+from tasks import MLP_DELTA
+
 ALPHA = 0.1  # leaky ReLU slope of the lecture (and of the MLP hooks)
-MLP_DELTA = 1.0  # Huber's delta in the MLP hooks
 EPS = 1e-12  # logistic loss: y_hat is read in [EPS, 1 - EPS]
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -105,27 +108,13 @@ def as_rows(a: Any) -> np.ndarray:
     return a.reshape(1, -1) if a.ndim < 2 else a
 
 
-def cost(y_hat: Any, y: Any, name: str, delta: float = MLP_DELTA, *, divide: str = "m") -> float:
-    """J = (1/m) sum L; ``divide`` "m" (right), "none" (a sum) or "all" (mean over outputs too)."""
+def cost(y_hat: Any, y: Any, name: str, delta: float = MLP_DELTA) -> float:
+    """J = (1/m) sum L."""
     y_hat, y = as_rows(y_hat), as_rows(y)
-    total = float(loss(name, y_hat, y, delta).sum())
-    if divide == "none":
-        return total
-    if divide == "all":
-        return total / y_hat.size
-    return total / y_hat.shape[1]
+    return float(loss(name, y_hat, y, delta).sum()) / y_hat.shape[1]
 
 
 # ---------------------------------------------------------------- optimisation
-
-
-def gradient_descent(x0: Any, lr: float, steps: int, *, grad_factor: float = 2.0) -> np.ndarray:
-    x = np.array(x0, dtype=np.float64)
-    out = [x.copy()]
-    for _ in range(steps):
-        x = x - lr * grad_factor * x
-        out.append(x.copy())
-    return np.array(out).reshape(steps + 1, x.size)
 
 
 # ------------------------------------------------------------------ regression
@@ -152,34 +141,11 @@ def linear_fit(
     return w, b, np.array(costs, dtype=np.float64)
 
 
-def logistic_step(
-    w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, lr: float, *, per_m: bool = True,
-    sign: float = 1.0,
-) -> tuple[float, np.ndarray, float, np.ndarray, float]:
-    a = sigmoid(w.T @ X + b)
-    m = X.shape[1]
-    dz = sign * (a - y)
-    if per_m:
-        dz = dz / m
-    dw = X @ dz.T
-    db = float(dz.sum())
-    return cost(a, y, "logistic"), dw, db, w - lr * dw, b - lr * db
-
-
 # ------------------------------------------------------------------ perceptron
 
 
-def step(z: Any, threshold: float, *, inclusive: bool = False) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float64)
-    return np.where(z >= threshold if inclusive else z > threshold, 1.0, 0.0)
-
-
-def perceptron_predict(
-    W: np.ndarray, b: np.ndarray, X: np.ndarray, threshold: float, *, bias: bool = True,
-    inclusive: bool = False,
-) -> np.ndarray:
-    z = W @ X + (b if bias else 0.0)
-    return step(z, threshold, inclusive=inclusive)
+def step(z: Any, threshold: float) -> np.ndarray:
+    return np.where(np.asarray(z, dtype=np.float64) > threshold, 1.0, 0.0)
 
 
 def perceptron_train(
@@ -216,21 +182,12 @@ def perceptron_train(
 # ------------------------------------------------------------------------- MLP
 
 
-def dense(W: np.ndarray, b: np.ndarray, A: np.ndarray, name: str, *, bias: bool = True,
-          alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
-    Z = W @ A + (b if bias else 0.0)
-    return Z, activation(name, Z, alpha)
-
-
-def forward(params: Params, X: np.ndarray, activations: list[str], *, bias: bool = True,
-            last_activation: bool = True) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def forward(params: Params, X: np.ndarray, activations: list[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Z and A of every layer (A[0] = X)."""
     Zs, As = [], [np.asarray(X, dtype=np.float64)]
-    for i, ((W, b), name) in enumerate(zip(params, activations, strict=True)):
-        last = i == len(params) - 1
-        Z, A = dense(W, b, As[-1], name, bias=bias)
-        Zs.append(Z)
-        As.append(Z if last and not last_activation else A)
+    for (W, b), name in zip(params, activations, strict=True):
+        Zs.append(W @ As[-1] + b)
+        As.append(activation(name, Zs[-1]))
     return Zs, As
 
 
@@ -273,20 +230,3 @@ def train(
             J = cost(forward(params, X, activations)[1][-1], Y, loss_name, MLP_DELTA)
         costs.append(J)
     return params, np.array(costs, dtype=np.float64)
-
-
-# -------------------------------------------------------------- representation
-
-
-def to_polar(X: np.ndarray, *, phi: str = "atan2", sqrt: bool = True) -> np.ndarray:
-    x, y = X[0], X[1]
-    r2 = x**2 + y**2
-    r = np.sqrt(r2) if sqrt else r2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        angle = {
-            "atan2": lambda: np.arctan2(y, x),
-            "arctan": lambda: np.arctan(y / x),
-            "swapped": lambda: np.arctan2(x, y),
-            "degrees": lambda: np.degrees(np.arctan2(y, x)),
-        }[phi]()
-    return np.stack([r, angle]).reshape(2, X.shape[1])
