@@ -18,11 +18,14 @@ import pytest
 from click.testing import CliRunner
 from clirun import PLUGINS, run
 
+import harness
+from harness import course
 from harness.cli.main import main
 from harness.course import select_tasks
 from harness.grading.cases import task_rng
 from harness.grading.runner import grade
 from harness.loading.plugins import resolve
+from harness.sandbox.confine import WORKER_FILES, worker_access
 from harness.sandbox.launch import Limits, probe
 
 CHEATING = PLUGINS / "cheating"
@@ -73,6 +76,27 @@ def test_walking_from_harness_file_to_the_reference_source_is_refused(tmp_path: 
     cases = res.cases()
     assert res.summary()["points"] == 0.0
     assert cases["message"].str.contains("reads the reference solution: not allowed").all()
+
+
+def test_the_worker_reads_what_it_runs_and_the_contract_never_the_grading_code(tmp_path: Path) -> None:
+    res = run(CHEATING / "reads_grading_code.py", tmp_path / "out", "--tasks", "relu,sigmoid,tanh")
+    cases = res.cases()
+    relu, sigmoid, tanh = (cases[cases.task == name] for name in ("relu", "sigmoid", "tanh"))
+    assert relu["message"].str.contains("the plugin reads the harness's grading code: not allowed").all()
+    assert sigmoid["message"].str.contains("reads the grading tasks: not allowed").all()
+    assert (tanh["outcome"] == "pass").all(), tanh["message"].iloc[0]
+
+
+def test_of_the_harness_a_worker_may_read_only_what_it_runs_and_of_the_course_only_the_contract(
+        tmp_path: Path) -> None:
+    access = worker_access(resolve(str(CHEATING / "reads_grading_code.py")), tmp_path)
+    harness_dir = Path(harness.__file__).resolve().parent
+    mine = sorted(p for p in access.read if Path(p) == harness_dir or harness_dir in Path(p).parents)
+    assert mine == sorted(str(harness_dir / f) for f in WORKER_FILES)
+    assert access.contract == str(course.contract_file()) and access.contract in access.read
+    course_dirs = [Path(harness.__file__).resolve().parents[1] / name for name in ("tasks", "reference", "plugins")]
+    assert not [p for p in access.read if any(d == Path(p) or d in Path(p).parents for d in course_dirs)]
+    assert set(access.forbidden_modules) == {"tasks", "reference", "plugins"}
 
 
 def test_the_worker_sees_no_grader_variable_no_shadow_and_no_other_process(
