@@ -36,8 +36,9 @@ def exec_file(name: str, path: Path) -> ModuleType:
 
 
 def load(path: Path) -> ModuleType:
-    """Execute the contract file ``path`` as the module :data:`ALIAS`."""
+    """Execute the contract file ``path`` as the module :data:`ALIAS` (``OUTPUTS`` empty if it has none)."""
     module = exec_file(ALIAS, path)
+    module.__dict__.setdefault("OUTPUTS", {})
     harness.hookspecs = module
     return module
 
