@@ -20,7 +20,7 @@ from harness.sandbox import probe
 
 HARNESS_DIR = Path(__file__).resolve().parent
 #: The harness modules the worker itself runs (all imported before Landlock applies).
-WORKER_MODULES = ("__init__.py", "worker.py", "codec.py", "hookspecs.py", "loader.py", "model.py",
+WORKER_MODULES = ("__init__.py", "worker.py", "bench.py", "codec.py", "hookspecs.py", "loader.py", "model.py",
                   "sandbox.py", "fingerprint.py", "notebook.py")
 #: Top-level packages of this project a plugin must not use, and what they are.
 FORBIDDEN = {"reference": "the reference solution", "plugins": "a bundled solution",

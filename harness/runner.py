@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import mmap
 import os
 import secrets
 import selectors
@@ -33,6 +34,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from harness import codec
 from harness.confine import worker_access
@@ -89,6 +92,24 @@ FORBIDDEN_MESSAGES = {
     "the grading tasks (and so the reference solution)": "reads the grading tasks: not allowed",
     "the harness's grading code": "reads the harness's grading code: not allowed",
 }
+
+
+def shared_pool(size: int) -> tuple[int | None, np.ndarray | None]:
+    """Memory for a speed worker's fresh inputs: a descriptor to hand it, and this side's float64 view.
+
+    The grading side writes each round's inputs there, the worker's timed
+    calls read them in place: no file is read or mapped in a timed window.
+    """
+    if size <= 0:
+        return None, None
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("harness-pool")
+    else:  # no memfd (not Linux): an unlinked temporary file
+        fd, name = tempfile.mkstemp(prefix="harness-pool-")
+        os.unlink(name)
+    os.ftruncate(fd, size)
+    view = np.frombuffer(mmap.mmap(fd, size), dtype=np.float64)
+    return fd, view
 
 
 def worker_env(scratch: Path, trusted_cache: bool) -> dict[str, str]:
@@ -152,15 +173,21 @@ class WorkerProcess:
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker", str(req_r), str(resp_w),
                 json.dumps(spec.to_dict()), str(self.scratch), json.dumps(access.to_dict())]
+        pool_fd, self.pool = shared_pool(limits.pool_bytes)
+        if pool_fd is not None:
+            argv.append(f"{pool_fd}:{limits.pool_bytes}")
         self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
+            pass_fds=(req_r, resp_w) + ((pool_fd,) if pool_fd is not None else ()), env=env,
+            cwd=self.scratch / "work",
             preexec_fn=lambda: preexec(limits, [c for c in (self.cgroup, self.memory, self.cpu, self.freezer) if c]),
         )
         os.close(req_r)
         os.close(resp_w)
+        if pool_fd is not None:
+            os.close(pool_fd)
         self._buf = b""
         self._next_id = 0
         self._issued: set[str] = set()

@@ -97,8 +97,23 @@ def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Pat
     assert tasks.loc[0, "passed"] == tasks.loc[0, "cases"]  # correctness is untouched
     assert tasks.loc[0, "speed_points"] == 0
     assert note in tasks.loc[0, "speed_note"] and "speed voided for the task" in tasks.loc[0, "speed_note"]
+
+
+@pytest.mark.parametrize(("plugin", "task"), [("memoises_by_content", "relu"), ("memoises_incrementally", "sigmoid")])
+def test_a_memo_never_meets_a_timed_input_again(tmp_path: Path, plugin: str, task: str) -> None:
+    """Both fixtures answer wrong when their memory serves (so a hit would void their speed): none does."""
+    res = run(SPEED / f"{plugin}.py", tmp_path / "out", "--tasks", task, speed=True)
+    assert res.code == 0, res.out + res.err
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    assert (sizes["fraction"] == 0).all() and (sizes["rounds"] == 0).all()
+    assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()
+    assert res.tasks().loc[0, "speed_points"] > 0
+
+
+def test_a_plugin_cannot_shrink_its_time_by_slowing_the_empty_requests(tmp_path: Path) -> None:
+    """The cost of the channel subtracted from every block is the reference's, not the plugin's own."""
+    res = run(SPEED / "inflates_empty_requests.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 0.5).all(), sizes.to_string()
 
 
 def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
