@@ -10,9 +10,10 @@ one *window*, all of it timed by the CPU time of the worker's cgroup:
 
 * ``bench``: call the hook on each argument set in turn, the garbage
   collector off, keeping every output (the block, timed on its own too);
-* ``commit``: answer the kept outputs themselves when they are small
-  (:data:`FULL_COMMIT_BYTES` for the block), the grading side checks every
-  one of them; else one fingerprint per output (:mod:`harness.fingerprint`),
+* ``commit``: the kept outputs themselves when they are small
+  (:data:`FULL_COMMIT_BYTES` for the block), written to the pool (the
+  grading side checks every one of them); else one fingerprint per output
+  (:mod:`harness.fingerprint`), answered,
   the grading side then picks calls at random and asks for their outputs
   (``reveal``).
 
@@ -149,8 +150,9 @@ class Bench:
         size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
         if size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
             whole = flat_outputs(self.kept)
-            if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES:
-                return {"outputs": whole.tobytes().hex(), "width": whole.shape[1], "bytes": size * 8}
+            if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.pool.size:
+                self.pool[:whole.size] = whole.reshape(-1)  # the block's inputs are spent by now
+                return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
         prints = np.array([fingerprint(o) for o in self.kept], dtype=np.float64).reshape(-1, 2)
         return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8}
 
