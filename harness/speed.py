@@ -191,9 +191,6 @@ class TimedWorker:
         if got != count:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
         size = answer.get("bytes")
-        if os.environ.get("HARNESS_SPEED_DEBUG"):
-            print(f"  {self.session.spec.label}{id(self)%1000}: prepare {(b0-t0)*1e6:.0f} bench {(b1-b0)*1e6:.0f} commit {(t1-b1)*1e6:.0f}",
-                  file=__import__("sys").stderr)
         return Window(t1 - t0, b1 - b0, outputs, prints, size if isinstance(size, int) else 0)
 
     def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
@@ -457,11 +454,6 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             charged = max(windows[id(p)].total - harness_cost * p.number / n_ref - ref.overhead, 0.0)
             p.per_call.append(charged / p.number)
             p.ratios.append(p.per_call[-1] / ref_per_call[-1])
-            if os.environ.get("HARNESS_SPEED_DEBUG"):
-                w = windows[id(p)]
-                print(f"{task.name} {size} r{i} ref {ref_window.total*1e6:.0f}/{ref_window.block*1e6:.0f} "
-                      f"plug {w.total*1e6:.0f}/{w.block*1e6:.0f} ovh {ref.overhead*1e6:.0f} "
-                      f"ratio {p.ratios[-1]:.3f}", file=__import__("sys").stderr)
     for p in timed:
         if not p.out:
             _summarize(p, np.array(ref_per_call[:len(p.ratios)]), seed, opts)
@@ -482,16 +474,19 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
         order = sides if i % 2 == 0 else sides[::-1]
     else:  # rotated by one a round: no side twice in a row, every side in every place
         order = sides[i % len(sides):] + sides[:i % len(sides)]
-    workers = {id(side): ref if side is None else side.worker for side in sides}
-    windows: dict[int, Window] = {}
+    ref_window, windows = None, {}
     try:
         for side in sides:
-            workers[id(side)].frozen(True, wait=True)
-            workers[id(side)].load(None if pool is None else pool[:n_ref if side is None else side.number])
+            worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
+            worker.frozen(True, wait=True)
+            worker.load(None if pool is None else pool[:count])
         for side in order:
             try:
-                windows[id(side)] = workers[id(side)].window(n_ref if side is None else side.number, timeout,
-                                                             fresh=pool is not None, frozen=True)
+                if side is None:
+                    ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True)
+                else:
+                    windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                           frozen=True)
             except Voided as exc:
                 if side is None:
                     raise RuntimeError(str(exc)) from None
@@ -502,8 +497,9 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 side.stop(f"not timed: {exc}")
     finally:
         for side in sides:
-            workers[id(side)].frozen(False)
-    return windows.pop(id(None)), windows
+            (ref if side is None else side.worker).frozen(False)
+    assert ref_window is not None
+    return ref_window, windows
 
 
 def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windows: dict[int, Window],
@@ -628,7 +624,7 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     ready: list[_Plugin] = []
     for g in members:  # a fresh fork of each plugin's worker: what an earlier task did is gone
         try:
-            g.worker.session.start() if os.environ.get("NOFORK") else g.worker.session.start().fork_task()
+            g.worker.session.start().fork_task()
             ready.append(g)
         except (WorkerDied, LoadFailed) as exc:
             stopped[id(g)] = f"not timed: {exc}"

@@ -13,7 +13,11 @@ import pandas as pd
 import pytest
 from clirun import PLUGINS, run
 
-from harness.speed import bootstrap_median_ci, speed_fraction
+from harness.bench import vary_path
+from harness.course import select_tasks
+from harness.loader import resolve
+from harness.sandbox import Limits
+from harness.speed import bootstrap_median_ci, make_pool, measure_speed_group, speed_fraction
 
 SPEED = PLUGINS / "speed"
 
@@ -75,6 +79,8 @@ def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Pat
     assert sizes.loc[0, "note"].startswith("a timed block answered 1 results for"), sizes.to_string()
     assert (sizes["note"].str.contains("speed voided for the task")).all() and (sizes["fraction"] == 0).all()
     assert res.tasks().loc[0, "speed_points"] == 0
+    notes = json.loads((res.report / "summary.json").read_text())["notes"]
+    assert any("names the harness's module 'harness.bench'" in n for n in notes), notes  # said before it ran
 
 
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
@@ -122,3 +128,35 @@ def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
     assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 1.5).all(), sizes.to_string()
     tasks = res.tasks()
     assert tasks.loc[0, "speed_points"] < tasks.loc[0, "speed_max_points"]
+
+
+def test_every_timed_input_is_new_and_keeps_the_staged_signs_zeros_and_range() -> None:
+    base = np.array([[-3.0, 0.0, 0.5], [1e-12, 1.0 - 1e-12, 7.0]])
+    pools = [make_pool(base, 400, 2.0 ** -7) for _ in range(3)]
+    inputs = np.concatenate(pools).reshape(1200, -1)
+    assert len({row.tobytes() for row in inputs}) == 1200  # no input twice, across rounds too
+    nonzero = base.reshape(-1) != 0
+    same = (inputs[1:] == inputs[:-1])[:, nonzero].mean()
+    assert same < 0.05  # an element keeps the last call's value about once in 256
+    assert (np.sign(inputs) == np.sign(base.reshape(-1))).all() and (inputs[:, ~nonzero] == 0).all()
+    ratio = inputs[:, nonzero] / base.reshape(-1)[nonzero]
+    assert ratio.min() >= 1 - 2.0 ** -7 and ratio.max() <= 1.0
+
+
+def test_the_varied_argument_is_the_largest_float_array_else_a_float() -> None:
+    params = [(np.zeros((4, 3)), np.zeros((4, 1))), (np.zeros((2, 4)), np.zeros((2, 1)))]
+    assert vary_path({"params": params, "X": np.zeros((3, 2)), "lr": 0.1}) == ["params", 0, 0]
+    assert vary_path({"W": np.zeros((2, 2)), "X": np.zeros((2, 5)), "epochs": 3}) == ["X"]
+    assert vary_path({"x": 2.0}) == ["x"]
+    assert vary_path({"epochs": 3, "activations": ["relu"]}) is None
+
+
+def test_plugins_timed_together_share_the_reference_windows() -> None:
+    tasks = select_tasks("relu")
+    specs = [resolve(str(SPEED / f"{name}.py")) for name in ("honest", "slower_than_reference")]
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, honest), (_, _, slower) = measure_speed_group(specs, tasks, [table, table], seed=3, limits=Limits(),
+                                                         writables=[[], []])
+    assert (honest["rounds"] > 0).all() and (slower["rounds"] > 0).all()
+    assert list(honest["reference_s"]) == list(slower["reference_s"])  # one reference timing per round, shared
+    assert (honest["note"] == "").all() and (slower["note"] == "").all()
