@@ -95,13 +95,13 @@ class TimedWorker:
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
         worker = self.session.start()
-        used = worker.cpu.seconds() if worker.cpu is not None else None
+        used = worker.cgroups.cpu_seconds()
         return default_timer() if used is None else used
 
     def frozen(self, on: bool) -> None:
         worker = self.session.worker
-        if worker is not None and worker.freezer is not None:
-            worker.freezer.set(on)
+        if worker is not None:
+            worker.cgroups.freeze(on)
 
     def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
         self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook)
