@@ -31,6 +31,7 @@ from harness.cgroups import (
     CAPABILITIES,
     DELEGATE,
     FORCE_ENV,
+    V1,
     V2,
     Group,
     Place,
@@ -201,6 +202,34 @@ def test_v2_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
             if path.exists():
                 assert wait_until(lambda path=path: not Group(path, V2).procs(), 5)
                 path.rmdir()
+
+
+V1_FREEZER = cgroups.v1_place("freezer")
+
+
+@pytest.mark.parametrize("version", [
+    pytest.param(1, marks=pytest.mark.skipif(not isinstance(V1_FREEZER, Place), reason="no cgroup v1 freezer here")),
+    pytest.param(2, marks=needs_v2)])
+def test_a_frozen_stale_cgroup_is_thawed_and_emptied(version: int) -> None:
+    """A harness killed while the reference was timed leaves its plugin's worker frozen."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    parent, protocol = (V1_FREEZER.parent, V1) if version == 1 else (V2_PARENT, V2)
+    stale = Group(parent / f"harness-{dead.pid}-{os.stat('/proc/self/ns/pid').st_ino}-feedbeef", protocol)
+    stale.path.mkdir()
+    sleeper = in_group(stale, "import time; time.sleep(600)")
+    try:
+        assert wait_until(lambda: stale.procs() == [sleeper.pid]) and stale.freeze(True, wait=True)
+        assert remove_stale_cgroups.__wrapped__(parent) >= 1
+        assert sleeper.wait(timeout=5) == -signal.SIGKILL and not stale.path.exists()
+    finally:
+        if stale.path.exists():
+            stale.freeze(False)  # a process frozen by v1 cannot die
+        sleeper.kill()
+        sleeper.wait()
+        if stale.path.exists():
+            assert wait_until(lambda: not stale.procs(), 5)
+            stale.path.rmdir()
 
 
 @needs_v2_controllers
@@ -535,16 +564,25 @@ def test_no_cgroups_at_all_and_forced_choices() -> None:
 
 # ----------------------------------------- grading with v2 for the CPU clock and the freezer
 @pytest.fixture
-def forced_v2() -> Iterator[None]:
-    """This process's harness uses cgroup v2 for the CPU clock and the freezer (v1 for the rest)."""
-    os.environ[FORCE_ENV] = "cpu=v2,freezer=v2"
-    cgroups.plan.cache_clear()
-    try:
-        yield
-    finally:
-        del os.environ[FORCE_ENV]
+def force() -> Iterator[Callable[[str], None]]:
+    """Sets ``HARNESS_TEST_CGROUPS`` for this process's harness; checks afterwards that no cgroup is left."""
+    def choose_cgroups(value: str) -> None:
+        os.environ[FORCE_ENV] = value
         cgroups.plan.cache_clear()
-    assert not list(V2_PARENT.glob(f"harness-{os.getpid()}-*")), "cgroups left behind"
+
+    parents = {place.parent for place in cgroups.plan().places.values()} | {V2_PARENT} - {None}
+    try:
+        yield choose_cgroups
+    finally:
+        os.environ.pop(FORCE_ENV, None)
+        cgroups.plan.cache_clear()
+    assert not [p for parent in parents for p in parent.glob(f"harness-{os.getpid()}-*")], "cgroups left behind"
+
+
+@pytest.fixture
+def forced_v2(force: Callable[[str], None]) -> None:
+    """This process's harness uses cgroup v2 for the CPU clock and the freezer (v1 for the rest)."""
+    force("cpu=v2,freezer=v2")
 
 
 def relu_case(z: np.ndarray) -> Case:
@@ -581,6 +619,21 @@ def test_forced_v2_freezer_stops_a_timed_worker(forced_v2: None) -> None:
         assert "frozen 1" in (group.path / "cgroup.events").read_text()
         assert worker.cgroups.freeze(False, wait=True)
         assert session.run_case(relu_case(np.array([-1.0, 2.0]))).outcome == PASS
+    finally:
+        session.close()
+
+
+def test_without_a_pids_cgroup_another_cgroup_still_finds_a_tasks_processes(
+        force: Callable[[str], None]) -> None:
+    """So the worker is forked per task and kept, not started again for every task."""
+    force("pids=none,memory=none")
+    session = PluginSession(resolve("numpy"), Limits(case_seconds=10, memory_mb=1024))
+    try:
+        assert session.run_case(relu_case(np.array([-1.0, 2.0]))).outcome == PASS
+        worker = session.worker
+        assert not worker.cgroups.has("pids") and worker.cgroups.tracks() and worker.zygote
+        session.end_task()
+        assert session.run_case(relu_case(np.array([3.0]))).outcome == PASS and session.worker is worker
     finally:
         session.close()
 
