@@ -381,9 +381,10 @@ def _enable(base: Path, controllers: list[str], pid: int) -> str | None:
     procs = _procs(base)
     if procs and (base / "cgroup.type").exists():
         if procs != [pid]:
+            user = "" if os.geteuid() == 0 else " --user"
             return (f"cgroup v2: the harness's cgroup {base} holds other processes, so it cannot enable "
                     "controllers for its children: run the harness in a scope of its own "
-                    "(`systemd-run --user --scope -p Delegate=yes harness ...`)")
+                    f"(`systemd-run{user} --scope -p Delegate=yes harness ...`)")
         leaf = base / f"{LEAF_PREFIX}{pid}-{_pid_namespace()}"
         try:
             if not leaf.exists():
