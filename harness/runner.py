@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from harness import codec
+from harness.cgroups import WorkerCgroups
 from harness.confine import worker_access
 from harness.loader import PluginSpec
 from harness.model import (
@@ -53,11 +54,7 @@ from harness.model import (
     Verdict,
 )
 from harness.sandbox import (
-    CpuCgroup,
-    FreezerCgroup,
     Limits,
-    MemoryCgroup,
-    PidsCgroup,
     inner_pid,
     preexec,
     probe,
@@ -158,14 +155,11 @@ class WorkerProcess:
         self.scratch = Path(tempfile.mkdtemp(prefix="harness-worker-"))
         for sub in ("in", "out", "work"):
             (self.scratch / sub).mkdir()
-        self.cgroup = PidsCgroup(limits.max_processes)
-        self.memory = MemoryCgroup(limits.memory_mb)
-        self.cpu = CpuCgroup()
+        self.cgroups = WorkerCgroups(limits.max_processes, limits.memory_mb, freezer=limits.timed)
         self._cpu_start: float | None = None  # the CPU seconds when the open request was sent
         self._memory_start = (0, 0)
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
-        self.freezer = FreezerCgroup() if limits.timed else None
         self.phase = "while importing the plugin"
         env = worker_env(self.scratch, bool(writable))
         access = worker_access(spec, self.scratch, list(writable))
@@ -181,8 +175,7 @@ class WorkerProcess:
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
             pass_fds=(req_r, resp_w) + ((pool_fd,) if pool_fd is not None else ()), env=env,
-            cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, [c for c in (self.cgroup, self.memory, self.cpu, self.freezer) if c]),
+            cwd=self.scratch / "work", preexec_fn=lambda: preexec(limits, self.cgroups),
         )
         os.close(req_r)
         os.close(resp_w)
@@ -233,7 +226,7 @@ class WorkerProcess:
         """Whether the open request's processes have used more CPU time than one case may."""
         if self._cpu_start is None:
             return False
-        now = self.cpu.seconds()
+        now = self.cgroups.cpu_seconds()
         return now is not None and now - self._cpu_start > self.limits.cpu_seconds
 
     def _cpu_reached(self) -> str:
@@ -276,11 +269,11 @@ class WorkerProcess:
         is process 2, the init's first child. Every other process of the
         sandbox (a task's fork and what it started) is killed at a task's end.
         """
-        if self.cgroup.path is None:
+        if not self.cgroups.tracks():
             return frozenset()  # no way to find every process a task left
         if not probe().namespaces:
             return frozenset({self.proc.pid})
-        keep = {self.proc.pid} | {p for p in self.cgroup.procs() if inner_pid(p) in (1, 2)}
+        keep = {self.proc.pid} | {p for p in self.cgroups.procs() if inner_pid(p) in (1, 2)}
         return frozenset(keep) if len(keep) == 3 else frozenset()
 
     def fork_task(self) -> None:
@@ -295,7 +288,7 @@ class WorkerProcess:
         if answer.get("status") != "ok":
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
         self.in_task = True
-        self._memory_start = self.memory.hits()
+        self._memory_start = self.cgroups.memory_hits()
 
     def end_task(self) -> bool:
         """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""
@@ -305,7 +298,7 @@ class WorkerProcess:
             return bool(self.zygote)
         self.in_task = False
         self._cpu_start = None
-        if not self.cgroup.kill_all(keep=self.zygote) or not set(self.cgroup.procs()) >= self.zygote:
+        if not self.cgroups.kill_all(keep=self.zygote) or not set(self.cgroups.procs()) >= self.zygote:
             return False
         try:
             ended = self._read_line(time.monotonic() + 5)
@@ -334,7 +327,7 @@ class WorkerProcess:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         os.close(fd)
         codec.write(path, payload)
-        self._cpu_start = self.cpu.seconds()  # a case's CPU time is polled while it runs
+        self._cpu_start = self.cgroups.cpu_seconds()  # a case's CPU time is polled while it runs
         self._send({"id": rid, "op": op, "path": str(path), **extra})
         msg = self._answer(rid, time.monotonic() + timeout)
         path.unlink(missing_ok=True)
@@ -413,7 +406,7 @@ class WorkerProcess:
                 code = self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 return self._stop_for(CRASH, "the worker closed its channel and did not exit")
-        memory_hit = self.memory.hit_limit(self._memory_start)
+        memory_hit = self.cgroups.memory_hit_since(self._memory_start)
         self.kill()
         sig = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0  # the init's 128 + signal
         limit = ""
@@ -447,8 +440,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
-        if self.freezer is not None:
-            self.freezer.set(False)
+        self.cgroups.freeze(False)  # a frozen process cannot die
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -459,11 +451,7 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        if self.freezer is not None:
-            self.freezer.kill_all()  # thawed first: a frozen process cannot die
-        self.cgroup.kill_all()  # without namespaces, what escaped the process group
-        self.memory.kill_all()
-        self.cpu.kill_all()
+        self.cgroups.kill_all()  # without namespaces, what escaped the process group
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -480,9 +468,7 @@ class WorkerProcess:
             except OSError:
                 pass
         self._stderr.close()
-        for cgroup in (self.cgroup, self.memory, self.cpu, self.freezer):
-            if cgroup is not None:
-                cgroup.remove()
+        self.cgroups.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

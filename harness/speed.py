@@ -128,13 +128,13 @@ class TimedWorker:
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
         worker = self.session.start()
-        used = worker.cpu.seconds() if worker.cpu is not None else None
+        used = worker.cgroups.cpu_seconds()
         return time_now() if used is None else used
 
     def frozen(self, on: bool, wait: bool = False) -> None:
         worker = self.session.worker
-        if worker is not None and worker.freezer is not None:
-            worker.freezer.set(on, wait)
+        if worker is not None:
+            worker.cgroups.freeze(on, wait)
 
     def load(self, values: np.ndarray | None) -> None:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice."""

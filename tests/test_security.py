@@ -29,21 +29,19 @@ import pytest
 import harness
 import reference
 import tasks
+from harness.cgroups import plan, remove_stale_cgroups
 from harness.compare import value_judge
 from harness.loader import resolve
 from harness.model import CRASH, ERROR, FAIL, INVALID, PASS, TIMEOUT, Call, Case, Task, Verdict
 from harness.runner import PluginSession, grade
-from harness.sandbox import (
-    MEMORY_CGROUP_ROOT,
-    PIDS_CGROUP_ROOT,
-    Limits,
-    probe,
-    remove_stale_cgroups,
-)
+from harness.sandbox import Limits, probe
 
 HOSTILE = Path(__file__).parent / "plugins" / "hostile"
 COPIES = Path("/var/tmp/harness-test-hostile")
 CAPS = probe()
+#: Where this machine's worker cgroups are made (cgroup v1 or v2; harness/cgroups.py).
+CGROUP_PARENTS = sorted({place.parent for place in plan().places.values()})
+PIDS_PARENT = plan().places["pids"].parent if CAPS.pids_cgroup else None
 LIMITS = Limits(case_seconds=2, cpu_seconds=30, memory_mb=1024, output_mb=64, max_processes=32,
                 start_seconds=10)
 GIB = 1 << 30
@@ -133,8 +131,7 @@ def zombie_children() -> list[int]:
 
 
 def own_cgroups() -> list[Path]:
-    return [p for root in (PIDS_CGROUP_ROOT, MEMORY_CGROUP_ROOT) if root.is_dir()
-            for p in root.glob(f"harness-{os.getpid()}-*")]
+    return [p for root in CGROUP_PARENTS for p in root.glob(f"harness-{os.getpid()}-*")]
 
 
 def wait_for(check: Callable[[], list], seconds: float = 5.0) -> list:
@@ -435,13 +432,13 @@ def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
     ns = os.stat("/proc/self/ns/pid").st_ino
-    stale = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns}-feedbeef"
-    foreign = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
+    stale = PIDS_PARENT / f"harness-{dead.pid}-{ns}-feedbeef"
+    foreign = PIDS_PARENT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
     stale.mkdir()
     foreign.mkdir()
     sleepers = [_sleeper_in(stale), _sleeper_in(foreign)]
     try:
-        assert remove_stale_cgroups.__wrapped__(PIDS_CGROUP_ROOT) >= 1
+        assert remove_stale_cgroups.__wrapped__(PIDS_PARENT) >= 1
         assert sleepers[0].wait(timeout=5) == -signal.SIGKILL
         assert not stale.exists()
         assert sleepers[1].poll() is None and foreign.exists()
@@ -483,9 +480,8 @@ def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
         proc.kill()
         proc.wait()
     assert wait_for(lambda: plugin_processes(marker)) == []
-    left = list(PIDS_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
+    left = list(PIDS_PARENT.glob(f"harness-{proc.pid}-*"))
     assert left, "the killed harness's cgroup is there to clean"
-    remove_stale_cgroups.__wrapped__(PIDS_CGROUP_ROOT)
-    remove_stale_cgroups.__wrapped__(MEMORY_CGROUP_ROOT)
-    assert not list(PIDS_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
-    assert not list(MEMORY_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
+    for parent in CGROUP_PARENTS:
+        remove_stale_cgroups.__wrapped__(parent)
+    assert not [p for parent in CGROUP_PARENTS for p in parent.glob(f"harness-{proc.pid}-*")]
