@@ -4,13 +4,17 @@
 
 Grades, one after the other in one run, ``relu`` of: the honest plugin, one
 that memoises by argument identity, one that memoises by content, one that
-works in a background thread between the timed calls, one that skips the
-timing loop, one that computes outputs only when asked for them after the
-block, and one honestly slower than the reference (fixtures in
-``tests/plugins/speed/``). It prints each one's ratio per size, its speed
-points and the note, and a verdict line: no cheat earns more speed points
-than the honest code. A benchmark, not a test: the tests assert the outcomes
-(no points, the note), never times.
+works in a background thread, one that skips the timing loop, one that
+computes outputs only when asked for them after the block, one that slows the
+harness's empty requests (whose cost is subtracted from every block), and
+one honestly slower than the reference; and ``sigmoid`` of the honest plugin
+and of one that memoises incrementally (recomputes only the elements that
+changed since its last call). Fixtures in ``tests/plugins/speed/``; the
+memoising ones mark a hit with a wrong element, so a memo that ever served
+an answer has its speed voided. It prints each one's ratio per size, its
+speed points and the note, and a verdict line: no cheat earns more speed
+points than the honest code of its task. A benchmark, not a test: the tests
+assert the outcomes (no points, the note), never times.
 """
 
 from __future__ import annotations
@@ -27,16 +31,19 @@ from harness.loading.plugins import resolve
 from harness.sandbox.launch import Limits
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
-PLUGINS = ("honest", "memoises_by_identity", "memoises_by_content", "background_thread", "skips_timing_loop",
-           "computes_when_asked", "slower_than_reference")
+PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
+           ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
+           ("inflates_empty_requests", "relu"), ("slower_than_reference", "relu"),
+           ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"))
+HONEST, SLOWER = "honest", "slower_than_reference"
 
 
-def grade(name: str, seed: int) -> dict[str, object]:
-    result = run_plugin(resolve(str(FIXTURES / f"{name}.py")), select_tasks("relu"), seed=seed, limits=Limits(),
-                        out=None, speed=True)
+def grade(name: str, task_name: str, seed: int) -> dict[str, object]:
+    result = run_plugin(resolve(str(FIXTURES / f"{name}.py")), select_tasks(task_name), seed=seed,
+                        limits=Limits(), out=None, speed=True)
     task = result.tasks.iloc[0]
     sizes = result.speed_sizes.set_index("size")
-    row: dict[str, object] = {"plugin": name}
+    row: dict[str, object] = {"plugin": name, "task": task_name}
     for size in ("tiny", "medium", "large"):
         ratio = sizes.loc[size, "ratio"] if size in sizes.index else float("nan")
         row[f"{size} ratio"] = "-" if pd.isna(ratio) else f"{ratio:.2f}"
@@ -50,15 +57,16 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    table = pd.DataFrame([grade(name, args.seed) for name in PLUGINS])
+    table = pd.DataFrame([grade(name, task, args.seed) for name, task in PLUGINS])
     with pd.option_context("display.width", 250, "display.max_colwidth", 90):
         print(table.to_string(index=False))
-    honest = float(table.loc[table["plugin"] == "honest", "speed points"].iloc[0])
-    cheats = table[table["plugin"].isin(PLUGINS[1:-1])]
-    worst = cheats.loc[cheats["speed points"].idxmax()]
-    ok = bool((cheats["speed points"] <= honest).all())
-    print(f"{'OK' if ok else 'FAIL'}: the best cheat ({worst['plugin']}) earns {worst['speed points']} "
-          f"speed points, the honest code {honest}")
+    honest = table[table["plugin"] == HONEST].set_index("task")["speed points"]
+    cheats = table[~table["plugin"].isin([HONEST, SLOWER])].copy()
+    cheats["honest"] = cheats["task"].map(honest)
+    worst = cheats.loc[(cheats["speed points"] - cheats["honest"]).idxmax()]
+    ok = bool((cheats["speed points"] <= cheats["honest"] + 1e-9).all())
+    print(f"{'OK' if ok else 'FAIL'}: the best cheat ({worst['plugin']}, {worst['task']}) earns "
+          f"{worst['speed points']} speed points, the honest code {worst['honest']}")
     return 0 if ok else 1
 
 

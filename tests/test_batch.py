@@ -374,6 +374,22 @@ def test_dask_executor_gives_the_local_grades(graded: tuple[Path, Result], tmp_p
     assert os.listdir(tmp_path / "d" / "submissions") and (tmp_path / "d" / "leaderboard.html").is_file()
 
 
+def test_dask_times_a_group_of_submissions_against_one_reference(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    for name in ("ann", "ben", "cat"):
+        write(folder / f"{name}.py", GOOD)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = cli("grade", folder, "--out", out, "--tasks", "relu", "--seed", 5, "--executor", "dask",
+                  "--scheduler", cluster.scheduler_address)
+    assert res.exit_code == 0, res.output
+    sizes = {name: pd.read_csv(out / "submissions" / name / "speed.csv") for name in ("ann", "ben", "cat")}
+    assert all((s["rounds"] > 0).all() for s in sizes.values())
+    # timed together on the worker: the reference's per-call times come from the same windows
+    assert list(sizes["ann"]["reference_s"]) == list(sizes["ben"]["reference_s"]) == list(sizes["cat"]["reference_s"])
+
+
 def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> None:
     # six copies of one plugin, as timed in one batch (3.21x to 3.33x), and one clearly slower
     speeds = {f"copy{i}": r for i, r in enumerate((3.33, 3.21, 3.25, 3.30, 3.22, 3.28))} | {"slower": 5.0}

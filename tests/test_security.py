@@ -44,17 +44,15 @@ from harness.grading.model import (
 )
 from harness.grading.runner import PluginSession, grade
 from harness.loading.plugins import resolve
-from harness.sandbox.launch import (
-    MEMORY_CGROUP_ROOT,
-    PIDS_CGROUP_ROOT,
-    Limits,
-    probe,
-    remove_stale_cgroups,
-)
+from harness.sandbox.cgroups import plan, remove_stale_cgroups
+from harness.sandbox.launch import Limits, probe
 
 HOSTILE = Path(__file__).parent / "plugins" / "hostile"
 COPIES = Path("/var/tmp/harness-test-hostile")
 CAPS = probe()
+#: Where this machine's worker cgroups are made (cgroup v1 or v2; harness/cgroups.py).
+CGROUP_PARENTS = sorted({place.parent for place in plan().places.values()})
+PIDS_PARENT = plan().places["pids"].parent if CAPS.pids_cgroup else None
 LIMITS = Limits(case_seconds=2, cpu_seconds=30, memory_mb=1024, output_mb=64, max_processes=32,
                 start_seconds=10)
 GIB = 1 << 30
@@ -144,8 +142,7 @@ def zombie_children() -> list[int]:
 
 
 def own_cgroups() -> list[Path]:
-    return [p for root in (PIDS_CGROUP_ROOT, MEMORY_CGROUP_ROOT) if root.is_dir()
-            for p in root.glob(f"harness-{os.getpid()}-*")]
+    return [p for root in CGROUP_PARENTS for p in root.glob(f"harness-{os.getpid()}-*")]
 
 
 def wait_for(check: Callable[[], list], seconds: float = 5.0) -> list:
@@ -446,13 +443,13 @@ def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
     ns = os.stat("/proc/self/ns/pid").st_ino
-    stale = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns}-feedbeef"
-    foreign = PIDS_CGROUP_ROOT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
+    stale = PIDS_PARENT / f"harness-{dead.pid}-{ns}-feedbeef"
+    foreign = PIDS_PARENT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
     stale.mkdir()
     foreign.mkdir()
     sleepers = [_sleeper_in(stale), _sleeper_in(foreign)]
     try:
-        assert remove_stale_cgroups.__wrapped__(PIDS_CGROUP_ROOT) >= 1
+        assert remove_stale_cgroups.__wrapped__(PIDS_PARENT) >= 1
         assert sleepers[0].wait(timeout=5) == -signal.SIGKILL
         assert not stale.exists()
         assert sleepers[1].poll() is None and foreign.exists()
@@ -494,9 +491,8 @@ def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
         proc.kill()
         proc.wait()
     assert wait_for(lambda: plugin_processes(marker)) == []
-    left = list(PIDS_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
+    left = list(PIDS_PARENT.glob(f"harness-{proc.pid}-*"))
     assert left, "the killed harness's cgroup is there to clean"
-    remove_stale_cgroups.__wrapped__(PIDS_CGROUP_ROOT)
-    remove_stale_cgroups.__wrapped__(MEMORY_CGROUP_ROOT)
-    assert not list(PIDS_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
-    assert not list(MEMORY_CGROUP_ROOT.glob(f"harness-{proc.pid}-*"))
+    for parent in CGROUP_PARENTS:
+        remove_stale_cgroups.__wrapped__(parent)
+    assert not [p for parent in CGROUP_PARENTS for p in parent.glob(f"harness-{proc.pid}-*")]

@@ -13,7 +13,16 @@ import pandas as pd
 import pytest
 from clirun import PLUGINS, run
 
-from harness.speed.measure import bootstrap_median_ci, speed_fraction
+from harness.course import select_tasks
+from harness.loading.plugins import resolve
+from harness.sandbox.launch import Limits
+from harness.speed.measure import (
+    bootstrap_median_ci,
+    make_pool,
+    measure_speed_group,
+    speed_fraction,
+)
+from harness.worker.bench import vary_path
 
 SPEED = PLUGINS / "speed"
 
@@ -75,6 +84,8 @@ def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Pat
     assert sizes.loc[0, "note"].startswith("a timed block answered 1 results for"), sizes.to_string()
     assert (sizes["note"].str.contains("speed voided for the task")).all() and (sizes["fraction"] == 0).all()
     assert res.tasks().loc[0, "speed_points"] == 0
+    notes = json.loads((res.report / "summary.json").read_text())["notes"]
+    assert any("names the harness's module 'harness.worker.bench'" in n for n in notes), notes  # said before it ran
 
 
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
@@ -97,8 +108,23 @@ def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Pat
     assert tasks.loc[0, "passed"] == tasks.loc[0, "cases"]  # correctness is untouched
     assert tasks.loc[0, "speed_points"] == 0
     assert note in tasks.loc[0, "speed_note"] and "speed voided for the task" in tasks.loc[0, "speed_note"]
+
+
+@pytest.mark.parametrize(("plugin", "task"), [("memoises_by_content", "relu"), ("memoises_incrementally", "sigmoid")])
+def test_a_memo_never_meets_a_timed_input_again(tmp_path: Path, plugin: str, task: str) -> None:
+    """Both fixtures answer wrong when their memory serves (so a hit would void their speed): none does."""
+    res = run(SPEED / f"{plugin}.py", tmp_path / "out", "--tasks", task, speed=True)
+    assert res.code == 0, res.out + res.err
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    assert (sizes["fraction"] == 0).all() and (sizes["rounds"] == 0).all()
+    assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()
+    assert res.tasks().loc[0, "speed_points"] > 0
+
+
+def test_a_plugin_cannot_shrink_its_time_by_slowing_the_empty_requests(tmp_path: Path) -> None:
+    """The cost of the channel subtracted from every block is the reference's, not the plugin's own."""
+    res = run(SPEED / "inflates_empty_requests.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 0.5).all(), sizes.to_string()
 
 
 def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
@@ -107,3 +133,35 @@ def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
     assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 1.5).all(), sizes.to_string()
     tasks = res.tasks()
     assert tasks.loc[0, "speed_points"] < tasks.loc[0, "speed_max_points"]
+
+
+def test_every_timed_input_is_new_and_keeps_the_staged_signs_zeros_and_range() -> None:
+    base = np.array([[-3.0, 0.0, 0.5], [1e-12, 1.0 - 1e-12, 7.0]])
+    pools = [make_pool(base, 400, 2.0 ** -7) for _ in range(3)]
+    inputs = np.concatenate(pools).reshape(1200, -1)
+    assert len({row.tobytes() for row in inputs}) == 1200  # no input twice, across rounds too
+    nonzero = base.reshape(-1) != 0
+    same = (inputs[1:] == inputs[:-1])[:, nonzero].mean()
+    assert same < 0.05  # an element keeps the last call's value about once in 256
+    assert (np.sign(inputs) == np.sign(base.reshape(-1))).all() and (inputs[:, ~nonzero] == 0).all()
+    ratio = inputs[:, nonzero] / base.reshape(-1)[nonzero]
+    assert ratio.min() >= 1 - 2.0 ** -7 and ratio.max() <= 1.0
+
+
+def test_the_varied_argument_is_the_largest_float_array_else_a_float() -> None:
+    params = [(np.zeros((4, 3)), np.zeros((4, 1))), (np.zeros((2, 4)), np.zeros((2, 1)))]
+    assert vary_path({"params": params, "X": np.zeros((3, 2)), "lr": 0.1}) == ["params", 0, 0]
+    assert vary_path({"W": np.zeros((2, 2)), "X": np.zeros((2, 5)), "epochs": 3}) == ["X"]
+    assert vary_path({"x": 2.0}) == ["x"]
+    assert vary_path({"epochs": 3, "activations": ["relu"]}) is None
+
+
+def test_plugins_timed_together_share_the_reference_windows() -> None:
+    tasks = select_tasks("relu")
+    specs = [resolve(str(SPEED / f"{name}.py")) for name in ("honest", "slower_than_reference")]
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, honest), (_, _, slower) = measure_speed_group(specs, tasks, [table, table], seed=3, limits=Limits(),
+                                                         writables=[[], []])
+    assert (honest["rounds"] > 0).all() and (slower["rounds"] > 0).all()
+    assert list(honest["reference_s"]) == list(slower["reference_s"])  # one reference timing per round, shared
+    assert (honest["note"] == "").all() and (slower["note"] == "").all()

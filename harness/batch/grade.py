@@ -15,18 +15,22 @@ judging and rendering reports is pure Python that would share one GIL, and
 starting sandboxed workers (``preexec_fn``) is not thread-safe. With ``-j 1``
 (or a single submission) everything runs in this process.
 
-Speed is measured afterwards, in this process, one submission after another,
-so no two timings ever share the machine's cores with each other or with
-correctness runs. A submission is stored as soon as it is finished: after
-correctness with ``--no-speed`` (by its grading process), after its speed
-measurement otherwise (a run killed during the speed phase grades the
-unfinished submissions' correctness again when resumed).
+Speed is measured afterwards, in this process, :data:`SPEED_GROUP`
+submissions at a time against one reference worker whose timed windows they
+share (:func:`harness.speed.measure_speed_group`: every round times the
+reference once and each submission once, in an order that rotates), so no
+two timings ever overlap each other or a correctness run, and the
+reference's share of the time is paid once per group. A submission is
+stored as soon as it is finished: after correctness with ``--no-speed`` (by
+its grading process), after its group's speed measurement otherwise (a run
+killed during the speed phase grades the unfinished submissions'
+correctness again when resumed).
 
-Dask executor: every submission is graded entirely (correctness, then speed
-against that machine's own reference) by one call of :func:`grade_remote` on a
-worker; the report files come back as bytes and are written here. Speed
-measurements of workers on the same host are serialised by a cluster-wide lock
-named after the host.
+Dask executor: every group of :data:`SPEED_GROUP` submissions is graded
+entirely (correctness, then speed against that machine's own reference) by
+one call of :func:`grade_remote` on a worker; the report files come back as
+bytes and are written here. Speed measurements of workers on the same host
+are serialised by a cluster-wide lock named after the host.
 """
 
 from __future__ import annotations
@@ -54,8 +58,7 @@ import click
 import pandas as pd
 
 from harness import __version__
-from harness.batch.run import RunResult, run_plugin, task_meta
-from harness.batch.run import add_speed as run_add_speed
+from harness.batch.run import RunResult, add_speed_group, run_plugin, task_meta
 from harness.grading.model import ERROR, OUTCOMES, Task
 from harness.grading.runner import LoadFailed
 from harness.grading.score import tasks_frame
@@ -216,15 +219,20 @@ def grade_correctness(sub_id: str, source: str, plugin_path: Path, tasks: list[T
     return graded
 
 
-def add_speed(graded: Graded, tasks: list[Task], limits: Limits) -> None:
-    """Measure the speed of a graded submission (as ``run_plugin(speed=True)`` does)."""
-    result = graded.result
-    if result is None or graded.spec is None or graded.status != GRADED:
+#: Submissions timed together against one reference worker (their rounds share its windows).
+SPEED_GROUP = 4
+
+
+def add_speed(group: list[Graded], tasks: list[Task], limits: Limits) -> None:
+    """Measure the speed of graded submissions together (as ``run_plugin(speed=True)`` does for one)."""
+    timed = [g for g in group if g.result is not None and g.spec is not None and g.status == GRADED]
+    if not timed:
         return
     try:
-        run_add_speed(result, graded.spec, tasks, seed=graded.seed, limits=limits)
+        add_speed_group([(g.result, g.spec) for g in timed], tasks, seed=timed[0].seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the report says why
-        graded.extra_notes.append(f"speed not measured: {type(exc).__name__}: {_one_line(str(exc))}")
+        for g in timed:
+            g.extra_notes.append(f"speed not measured: {type(exc).__name__}: {_one_line(str(exc))}")
 
 
 def render(graded: Graded, tasks: list[Task]) -> dict[str, str | bytes]:
@@ -352,14 +360,19 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
         pending = [g for g in pending if g.result is not None]
         progress = Progress(len(pending), "speed")
         try:
-            for graded in pending:  # one after another: timings never overlap
-                add_speed(graded, tasks, cfg.limits)
-                _store(cfg, graded, tasks)
-                detail, graded.result = _detail(graded), None  # stored: keep memory flat
-                progress.advance(graded.sub_id, detail)
+            for group in _groups(pending):  # one group after another: timings never overlap
+                add_speed(group, tasks, cfg.limits)
+                for graded in group:
+                    _store(cfg, graded, tasks)
+                    detail, graded.result = _detail(graded), None  # stored: keep memory flat
+                    progress.advance(graded.sub_id, detail)
         finally:
             progress.close()
     return peak
+
+
+def _groups(items: list[Any], size: int = SPEED_GROUP) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 @functools.lru_cache(maxsize=4)
@@ -454,28 +467,31 @@ def _speed_lock() -> Iterator[None]:
         yield
 
 
-def grade_remote(sub_id: str, source: str, name: str, data: bytes, pattern: str | None, seed: int,
-                 limits: Limits, speed: bool) -> dict[str, bytes]:
-    """Grade one submission (sent as bytes) entirely here; return its report files as bytes.
+def grade_remote(subs: list[tuple[str, str, str, bytes]], pattern: str | None, seed: int, limits: Limits,
+                 speed: bool) -> dict[str, dict[str, bytes]]:
+    """Grade a group of submissions, each ``(id, source, file name, bytes)``, entirely here.
 
-    Runs on a Dask worker: it selects the tasks itself, grades correctness and
-    then speed against this machine's reference.
+    Runs on a Dask worker: it selects the tasks itself, grades each one's
+    correctness and then their speed together against this machine's
+    reference. Returns each submission's report files as bytes, by id.
     """
     from harness.course import select_tasks
 
     tasks = select_tasks(pattern)
     with tempfile.TemporaryDirectory(prefix="harness-remote-") as tmp:
-        try:
-            path = materialize_bytes(name, data, Path(tmp) / sub_id, sub_id)
-        except SubmissionError as exc:
-            graded = Graded(sub_id, source, seed, status=NOT_LOADED, error=_one_line(str(exc)))
-        else:
-            graded = grade_correctness(sub_id, source, path, tasks, seed, limits)
-            if speed:
-                with _speed_lock():
-                    add_speed(graded, tasks, limits)
-        contents = render(graded, tasks)
-    return {k: v.encode("utf-8", _TEXT_ERRORS) if isinstance(v, str) else v for k, v in contents.items()}
+        group = []
+        for sub_id, source, name, data in subs:
+            try:
+                path = materialize_bytes(name, data, Path(tmp) / sub_id, sub_id)
+            except SubmissionError as exc:
+                group.append(Graded(sub_id, source, seed, status=NOT_LOADED, error=_one_line(str(exc))))
+            else:
+                group.append(grade_correctness(sub_id, source, path, tasks, seed, limits))
+        if speed:
+            with _speed_lock():
+                add_speed(group, tasks, limits)
+        return {g.sub_id: {k: v.encode("utf-8", _TEXT_ERRORS) if isinstance(v, str) else v
+                           for k, v in render(g, tasks).items()} for g in group}
 
 
 def _run_dask(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> None:
@@ -491,6 +507,7 @@ def _run_dask(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> No
     progress = Progress(len(todo), "grading (dask)")
     try:
         futures = {}
+        ready: list[tuple[Submission, str, bytes]] = []
         for sub in todo:
             try:
                 name, data = sub.payload()
@@ -499,24 +516,33 @@ def _run_dask(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> No
                 _store(cfg, graded, tasks)
                 progress.advance(sub.id, _detail(graded))
                 continue
-            fut = client.submit(grade_remote, sub.id, _source(sub), name, data, cfg.pattern, cfg.seed,
-                                cfg.limits, cfg.speed, key=f"harness-grade-{sub.id}-{secrets.token_hex(4)}",
-                                pure=False)
-            futures[fut] = sub
+            ready.append((sub, name, data))
+        for group in _groups(ready):
+            payload = [(sub.id, _source(sub), name, data) for sub, name, data in group]
+            fut = client.submit(grade_remote, payload, cfg.pattern, cfg.seed, cfg.limits, cfg.speed,
+                                key=f"harness-grade-{group[0][0].id}-{secrets.token_hex(4)}", pure=False)
+            futures[fut] = [sub for sub, _, _ in group]
         for fut in as_completed(futures):
-            sub = futures[fut]
             try:
-                contents: dict[str, str | bytes] = dict(fut.result())
-                summary = json.loads(contents[SUMMARY])
-                detail = (f"{summary['points']:.4g}/{summary['max_points']:.4g} points"
-                          if summary.get("batch_status") == GRADED
-                          else f"{summary.get('batch_status')}: {summary.get('error')}")
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails one submission only
-                graded = failed(sub, cfg.seed, HARNESS_ERROR,
-                                f"remote grading failed: {type(exc).__name__}: {exc}")
-                contents, detail = render(graded, tasks), _detail(graded)
-            store(submission_dir(cfg.out, sub.id), contents)
-            progress.advance(sub.id, detail)
+                results, lost = dict(fut.result()), ""
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its group only
+                results, lost = {}, f"remote grading failed: {type(exc).__name__}: {_one_line(str(exc))}"
+            for sub in futures[fut]:
+                why = lost
+                try:
+                    contents: dict[str, str | bytes] = dict(results[sub.id]) if not lost else {}
+                    summary = json.loads(contents[SUMMARY]) if contents else None
+                except Exception as exc:  # noqa: BLE001 - an unreadable result fails its submission only
+                    summary, why = None, f"remote grading failed: {type(exc).__name__}: {exc}"
+                if summary is None:
+                    graded = failed(sub, cfg.seed, HARNESS_ERROR, why or "remote grading returned nothing")
+                    contents, detail = render(graded, tasks), _detail(graded)
+                else:
+                    detail = (f"{summary['points']:.4g}/{summary['max_points']:.4g} points"
+                              if summary.get("batch_status") == GRADED
+                              else f"{summary.get('batch_status')}: {summary.get('error')}")
+                store(submission_dir(cfg.out, sub.id), contents)
+                progress.advance(sub.id, detail)
     finally:
         progress.close()
         client.close()

@@ -114,18 +114,27 @@ def run_plugin(
 def add_speed(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
               options: Any = None) -> None:
     """Time a graded run against the reference and add it to the run's tables and summary."""
-    from harness.speed.measure import measure_speed
+    add_speed_group([(result, spec)], tasks, seed=seed, limits=limits, options=options)
+
+
+def add_speed_group(runs: list[tuple[RunResult, PluginSpec]], tasks: list[Task], *, seed: int, limits: Limits,
+                    options: Any = None) -> None:
+    """:func:`add_speed` for several graded runs at once: one reference worker, its windows shared."""
+    from harness.speed.measure import measure_speed_group
 
     t0 = time.monotonic()
-    table, benchmark, per_size = measure_speed(spec, tasks, result.tasks, seed=seed, limits=limits,
-                                               writable=trusted_writable(spec), options=options)
-    result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size
-    result.summary.update(
-        speed=True,
-        speed_points=round(float(table["speed_points"].sum()), 6),
-        speed_max_points=float(table["speed_max_points"].sum()),
-        duration_s=round(float(result.summary["duration_s"]) + time.monotonic() - t0, 3),
-    )
+    measured = measure_speed_group([spec for _, spec in runs], tasks, [r.tasks for r, _ in runs], seed=seed,
+                                   limits=limits, writables=[trusted_writable(spec) for _, spec in runs],
+                                   options=options)
+    share = (time.monotonic() - t0) / max(len(runs), 1)
+    for (result, _), (table, benchmark, per_size) in zip(runs, measured, strict=True):
+        result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size
+        result.summary.update(
+            speed=True,
+            speed_points=round(float(table["speed_points"].sum()), 6),
+            speed_max_points=float(table["speed_max_points"].sum()),
+            duration_s=round(float(result.summary["duration_s"]) + share, 3),
+        )
 
 
 def write_run(out: Path, result: RunResult) -> None:

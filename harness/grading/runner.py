@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import mmap
 import os
 import secrets
 import selectors
@@ -33,6 +34,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from harness import codec, course
 from harness.grading.model import (
@@ -48,13 +51,10 @@ from harness.grading.model import (
     Verdict,
 )
 from harness.loading.plugins import PluginSpec
+from harness.sandbox.cgroups import WorkerCgroups
 from harness.sandbox.confine import HARNESS_CODE, worker_access
 from harness.sandbox.launch import (
-    CpuCgroup,
-    FreezerCgroup,
     Limits,
-    MemoryCgroup,
-    PidsCgroup,
     inner_pid,
     preexec,
     probe,
@@ -107,6 +107,24 @@ class _ForbiddenMessages:
 FORBIDDEN_MESSAGES = _ForbiddenMessages()
 
 
+def shared_pool(size: int) -> tuple[int | None, np.ndarray | None]:
+    """Memory for a speed worker's fresh inputs: a descriptor to hand it, and this side's float64 view.
+
+    The grading side writes each round's inputs there, the worker's timed
+    calls read them in place: no file is read or mapped in a timed window.
+    """
+    if size <= 0:
+        return None, None
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("harness-pool")
+    else:  # no memfd (not Linux): an unlinked temporary file
+        fd, name = tempfile.mkstemp(prefix="harness-pool-")
+        os.unlink(name)
+    os.ftruncate(fd, size)
+    view = np.frombuffer(mmap.mmap(fd, size), dtype=np.float64)
+    return fd, view
+
+
 def worker_env(scratch: Path, trusted_cache: bool) -> dict[str, str]:
     """A worker's whole environment: an allowlist of the grader's, the thread pins, its scratch."""
     env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
@@ -153,14 +171,11 @@ class WorkerProcess:
         self.scratch = Path(tempfile.mkdtemp(prefix="harness-worker-"))
         for sub in ("in", "out", "work"):
             (self.scratch / sub).mkdir()
-        self.cgroup = PidsCgroup(limits.max_processes)
-        self.memory = MemoryCgroup(limits.memory_mb)
-        self.cpu = CpuCgroup()
+        self.cgroups = WorkerCgroups(limits.max_processes, limits.memory_mb, freezer=limits.timed)
         self._cpu_start: float | None = None  # the CPU seconds when the open request was sent
         self._memory_start = (0, 0)
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
-        self.freezer = FreezerCgroup() if limits.timed else None
         self.phase = "while importing the plugin"
         env = worker_env(self.scratch, bool(writable))
         access = worker_access(spec, self.scratch, list(writable))
@@ -168,15 +183,20 @@ class WorkerProcess:
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker.serve", str(req_r), str(resp_w),
                 json.dumps(spec.to_dict()), str(self.scratch), json.dumps(access.to_dict())]
+        pool_fd, self.pool = shared_pool(limits.pool_bytes)
+        if pool_fd is not None:
+            argv.append(f"{pool_fd}:{limits.pool_bytes}")
         self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            pass_fds=(req_r, resp_w), env=env, cwd=self.scratch / "work",
-            preexec_fn=lambda: preexec(limits, [c for c in (self.cgroup, self.memory, self.cpu, self.freezer) if c]),
+            pass_fds=(req_r, resp_w) + ((pool_fd,) if pool_fd is not None else ()), env=env,
+            cwd=self.scratch / "work", preexec_fn=lambda: preexec(limits, self.cgroups),
         )
         os.close(req_r)
         os.close(resp_w)
+        if pool_fd is not None:
+            os.close(pool_fd)
         self._buf = b""
         self._next_id = 0
         self._issued: set[str] = set()
@@ -222,7 +242,7 @@ class WorkerProcess:
         """Whether the open request's processes have used more CPU time than one case may."""
         if self._cpu_start is None:
             return False
-        now = self.cpu.seconds()
+        now = self.cgroups.cpu_seconds()
         return now is not None and now - self._cpu_start > self.limits.cpu_seconds
 
     def _cpu_reached(self) -> str:
@@ -265,11 +285,11 @@ class WorkerProcess:
         is process 2, the init's first child. Every other process of the
         sandbox (a task's fork and what it started) is killed at a task's end.
         """
-        if self.cgroup.path is None:
+        if not self.cgroups.tracks():
             return frozenset()  # no way to find every process a task left
         if not probe().namespaces:
             return frozenset({self.proc.pid})
-        keep = {self.proc.pid} | {p for p in self.cgroup.procs() if inner_pid(p) in (1, 2)}
+        keep = {self.proc.pid} | {p for p in self.cgroups.procs() if inner_pid(p) in (1, 2)}
         return frozenset(keep) if len(keep) == 3 else frozenset()
 
     def fork_task(self) -> None:
@@ -284,7 +304,7 @@ class WorkerProcess:
         if answer.get("status") != "ok":
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
         self.in_task = True
-        self._memory_start = self.memory.hits()
+        self._memory_start = self.cgroups.memory_hits()
 
     def end_task(self) -> bool:
         """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""
@@ -294,7 +314,7 @@ class WorkerProcess:
             return bool(self.zygote)
         self.in_task = False
         self._cpu_start = None
-        if not self.cgroup.kill_all(keep=self.zygote) or not set(self.cgroup.procs()) >= self.zygote:
+        if not self.cgroups.kill_all(keep=self.zygote) or not set(self.cgroups.procs()) >= self.zygote:
             return False
         try:
             ended = self._read_line(time.monotonic() + 5)
@@ -323,7 +343,7 @@ class WorkerProcess:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         os.close(fd)
         codec.write(path, payload)
-        self._cpu_start = self.cpu.seconds()  # a case's CPU time is polled while it runs
+        self._cpu_start = self.cgroups.cpu_seconds()  # a case's CPU time is polled while it runs
         self._send({"id": rid, "op": op, "path": str(path), **extra})
         msg = self._answer(rid, time.monotonic() + timeout)
         path.unlink(missing_ok=True)
@@ -402,7 +422,7 @@ class WorkerProcess:
                 code = self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 return self._stop_for(CRASH, "the worker closed its channel and did not exit")
-        memory_hit = self.memory.hit_limit(self._memory_start)
+        memory_hit = self.cgroups.memory_hit_since(self._memory_start)
         self.kill()
         sig = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else 0  # the init's 128 + signal
         limit = ""
@@ -436,8 +456,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
-        if self.freezer is not None:
-            self.freezer.set(False)
+        self.cgroups.freeze(False)  # a frozen process cannot die
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -448,11 +467,7 @@ class WorkerProcess:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        if self.freezer is not None:
-            self.freezer.kill_all()  # thawed first: a frozen process cannot die
-        self.cgroup.kill_all()  # without namespaces, what escaped the process group
-        self.memory.kill_all()
-        self.cpu.kill_all()
+        self.cgroups.kill_all()  # without namespaces, what escaped the process group
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -469,9 +484,7 @@ class WorkerProcess:
             except OSError:
                 pass
         self._stderr.close()
-        for cgroup in (self.cgroup, self.memory, self.cpu, self.freezer):
-            if cgroup is not None:
-                cgroup.remove()
+        self.cgroups.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

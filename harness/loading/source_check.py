@@ -20,6 +20,8 @@ ALLOWED_HARNESS = {"harness", "harness.hookspecs"}
 DYNAMIC = {"__import__", "import_module", "spec_from_file_location", "SourceFileLoader",
            "run_path", "run_module", "exec", "eval", "compile"}
 PLACES = ("/proc", "/etc", "/root", "/home", "..")
+#: Ways into the harness's own objects in the worker (its timing loop runs in the plugin's process).
+INTROSPECTION = {"get_objects", "get_referrers", "_getframe", "settrace", "setprofile"}
 
 
 def _what(module: str) -> str:
@@ -29,6 +31,12 @@ def _what(module: str) -> str:
         return f"imports {module} ({forbidden[top]}): not allowed"
     if top == "harness" and module not in ALLOWED_HARNESS:
         return f"imports {module} (the harness's grading code): not allowed"
+    return ""
+
+
+def _module_name(text: str) -> str:
+    if text == "__main__" or (text.startswith("harness.") and text not in ALLOWED_HARNESS):
+        return f"names the harness's module {text!r} (its grading and timing code): not allowed"
     return ""
 
 
@@ -59,10 +67,12 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
             name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
             if name in DYNAMIC:
                 what = f"{name}(): dynamic import or execution, checked when it runs"
+            elif name in INTROSPECTION:
+                what = f"{name}(): reaches into the interpreter's objects (the harness's own included)"
         elif isinstance(node, ast.Attribute) and node.attr == "__file__":
             what = "reads a module's __file__: the folders beside the plugin's own are not readable"
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 4096:
-            what = _path_use(node.value)
+            what = _module_name(node.value) or _path_use(node.value)
         if what:
             out.append((line, what))
     return sorted(set(out))

@@ -11,9 +11,9 @@ What each layer does (README, "Security model"):
   whose processes together used more), address space (memory), size of a
   written file (output), open files, no core dumps;
 * a pids cgroup caps the number of processes (a fork storm), a memory cgroup
-  caps the memory of all of them together (a fork of memory hogs); cgroups
-  left behind by a harness that was killed are emptied and removed by the
-  next run;
+  caps the memory of all of them together (a fork of memory hogs), on cgroup
+  v1 or v2 (:mod:`harness.sandbox.cgroups`); cgroups left behind by a harness
+  that was killed are emptied and removed by the next run;
 * applied by the worker itself before it imports the plugin
   (:mod:`harness.worker.lockdown`): every
   capability is dropped (a worker started as root cannot lift its limits or
@@ -34,22 +34,19 @@ import resource
 import shutil
 import signal
 import subprocess
-import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.sandbox.cgroups import WorkerCgroups
 
 from harness.worker.lockdown import landlock_abi, libc, seccomp_available
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-PIDS_CGROUP_ROOT = CGROUP_ROOT / "pids"
-MEMORY_CGROUP_ROOT = CGROUP_ROOT / "memory"
-CPUACCT_CGROUP_ROOT = CGROUP_ROOT / "cpuacct"
 #: The hard RLIMIT_CPU of a worker process, in cases' worth of CPU time: the soft
 #: limit is moved before each case (to the CPU time used so far + one case's
 #: limit), and a process can move its soft limit up to the hard one only.
 CPU_BACKSTOP_CASES = 100
-FREEZER_CGROUP_ROOT = CGROUP_ROOT / "freezer"
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,7 @@ class Limits:
     start_seconds: float = 120.0  # importing the plugin (Numba may compile)
     cpu: int | None = None  # pin the worker to this CPU (speed: both sides on one core)
     timed: bool = False  # speed: account the worker's CPU time and let it be frozen (cgroups)
+    pool_bytes: int = 0  # speed: memory shared with the grading side for the timed calls' fresh inputs
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,8 @@ class Capabilities:
     memory_cgroup: bool = False
     seccomp: bool = False
     cpuacct_cgroup: bool = False
+    freezer_cgroup: bool = False
+    cgroup_notes: tuple[str, ...] = ()  # one per missing cgroup capability, saying how to get it
 
     def notes(self) -> list[str]:
         out = []
@@ -85,23 +85,18 @@ class Capabilities:
                        "the reference solution and other submissions included")
         elif self.landlock_abi < 4:
             out.append(f"Landlock ABI {self.landlock_abi} here: TCP is cut off only by the network namespace")
-        if not self.pids_cgroup:
-            out.append("no pids cgroup here: the number of processes a plugin starts is not capped, "
-                       "and every task gets a newly started worker (slower)")
-        if not self.memory_cgroup:
-            out.append("no memory cgroup here: the memory limit holds per process, "
-                       "not for all of a plugin's processes together")
+        out += self.cgroup_notes
         if not self.seccomp:
             out.append("no seccomp filter here: plugins can reach the host's Unix-domain sockets")
-        if not self.cpuacct_cgroup:
-            out.append("no cpuacct cgroup here: the CPU-time limit of a case holds per process "
-                       "(a plugin that lifts it is stopped by the wall-time limit)")
         return out
 
 
 @functools.cache
 def probe() -> Capabilities:
-    """Find out once which isolation layers this machine offers."""
+    """Find out once which isolation layers this machine offers (cgroups: :func:`harness.sandbox.cgroups.plan`)."""
+    # imported here, not above: the worker imports this module and never needs cgroups
+    from harness.sandbox.cgroups import plan
+
     unshare = shutil.which("unshare")
     ns = False
     if unshare:
@@ -110,21 +105,11 @@ def probe() -> Capabilities:
                                 capture_output=True, timeout=10).returncode == 0
         except (OSError, subprocess.SubprocessError):
             ns = False
+    cgroups = plan()
     return Capabilities(namespaces=ns, landlock_abi=landlock_abi(),
-                        pids_cgroup=_cgroup_usable(PIDS_CGROUP_ROOT),
-                        memory_cgroup=_cgroup_usable(MEMORY_CGROUP_ROOT),
-                        seccomp=seccomp_available(),
-                        cpuacct_cgroup=_cgroup_usable(CPUACCT_CGROUP_ROOT))
-
-
-def _cgroup_usable(root: Path) -> bool:
-    try:
-        probe_dir = root / f"harness-probe-{uuid.uuid4().hex[:8]}"
-        probe_dir.mkdir()
-        probe_dir.rmdir()
-        return True
-    except OSError:
-        return False
+                        pids_cgroup=cgroups.has("pids"), memory_cgroup=cgroups.has("memory"),
+                        seccomp=seccomp_available(), cpuacct_cgroup=cgroups.has("cpu"),
+                        freezer_cgroup=cgroups.has("freezer"), cgroup_notes=tuple(cgroups.notes()))
 
 
 def wrap_command(argv: list[str]) -> list[str]:
@@ -136,109 +121,7 @@ def wrap_command(argv: list[str]) -> list[str]:
     return argv
 
 
-# -------------------------------------------------------------------- cgroups
-class Cgroup:
-    """A cgroup (v1) of one controller for one worker; ``join`` runs in the child before exec.
-
-    Named ``harness-PID-PIDNS-RANDOM`` after the harness process that made it
-    (and its PID namespace), so that a later run can remove those of a harness
-    that no longer exists; one in another PID namespace is never touched.
-    """
-
-    def __init__(self, root: Path, settings: dict[str, str]) -> None:
-        self.path: Path | None = None
-        if not _cgroup_usable_cached(root):
-            return
-        remove_stale_cgroups(root)
-        path = root / f"harness-{os.getpid()}-{_pid_namespace()}-{uuid.uuid4().hex[:8]}"
-        try:
-            path.mkdir()
-        except OSError:
-            return
-        try:
-            for name, value in settings.items():
-                (path / name).write_text(value)
-        except OSError:
-            path.rmdir()
-            return
-        self.path = path
-
-    def join(self) -> None:
-        if self.path is not None:
-            with open(self.path / "cgroup.procs", "w") as f:
-                f.write("0")
-
-    def procs(self) -> list[int]:
-        if self.path is None:
-            return []
-        return _procs(self.path)
-
-    def kill_all(self, keep: frozenset[int] = frozenset()) -> bool:
-        """SIGKILL every process in the cgroup but ``keep``, until none is left (about 1 s at most).
-
-        Returns whether none is left.
-        """
-        return self.path is None or _kill_procs(self.path, keep)
-
-    def remove(self) -> None:
-        if self.path is None:
-            return
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass  # processes still dying: removed by a later run's cleanup
-        self.path = None
-
-
-class PidsCgroup(Cgroup):
-    """Caps the number of processes of one worker (a fork storm)."""
-
-    def __init__(self, max_processes: int) -> None:
-        super().__init__(PIDS_CGROUP_ROOT, {"pids.max": str(max_processes)})
-
-
-class MemoryCgroup(Cgroup):
-    """Caps the memory (and swap) of all the processes of one worker together."""
-
-    def __init__(self, memory_mb: int) -> None:
-        limit = str(memory_mb * 1024 * 1024)
-        settings = {"memory.limit_in_bytes": limit}
-        if (MEMORY_CGROUP_ROOT / "memory.memsw.limit_in_bytes").exists():
-            settings["memory.memsw.limit_in_bytes"] = limit
-        super().__init__(MEMORY_CGROUP_ROOT, settings)
-
-    def hits(self) -> tuple[int, int]:
-        """How often the kernel killed (OOM) or refused or reclaimed memory at the limit so far."""
-        if self.path is None:
-            return (0, 0)
-        try:
-            oom = (self.path / "memory.oom_control").read_text().split()
-            kills = int(oom[oom.index("oom_kill") + 1]) if "oom_kill" in oom else 0
-            return (kills, int((self.path / "memory.failcnt").read_text()))
-        except (OSError, ValueError):
-            return (0, 0)
-
-    def hit_limit(self, since: tuple[int, int] = (0, 0)) -> bool:
-        """Whether the kernel had to refuse or reclaim memory at the limit since ``since`` (:meth:`hits`)."""
-        return any(now > then for now, then in zip(self.hits(), since, strict=True))
-
-
-class CpuCgroup(Cgroup):
-    """Accounts the CPU time of all the processes of one worker together (threads, children, the dead)."""
-
-    def __init__(self) -> None:
-        super().__init__(CPUACCT_CGROUP_ROOT, {})
-
-    def seconds(self) -> float | None:
-        """CPU seconds used so far by the worker's processes; None without the cgroup."""
-        if self.path is None:
-            return None
-        try:
-            return int((self.path / "cpuacct.usage").read_text()) / 1e9
-        except (OSError, ValueError):
-            return None
-
-
+# ------------------------------------------------------------------ processes
 def inner_pid(pid: int) -> int | None:
     """The number of host process ``pid`` in its innermost PID namespace (None: gone)."""
     try:
@@ -250,105 +133,11 @@ def inner_pid(pid: int) -> int | None:
     return pid
 
 
-class FreezerCgroup(Cgroup):
-    """Stops and resumes all the processes of one worker at once (speed: while the reference is timed)."""
-
-    def __init__(self) -> None:
-        super().__init__(FREEZER_CGROUP_ROOT, {})
-
-    def set(self, frozen: bool, wait: bool = False) -> bool:
-        """Freeze or thaw (False without the cgroup).
-
-        Without ``wait`` it returns at once: the kernel stops the processes
-        as soon as they are scheduled (speed charges what they ran meanwhile);
-        with it, it waits (at most 1 s) until the kernel reports it done.
-        """
-        if self.path is None:
-            return False
-        state = "FROZEN" if frozen else "THAWED"
-        try:
-            (self.path / "freezer.state").write_text(state)
-            for _ in range(1000 if wait else 0):
-                if (self.path / "freezer.state").read_text().strip() == state:
-                    break
-                time.sleep(0.001)
-        except OSError:
-            return False
-        return True
-
-    def kill_all(self) -> None:
-        self.set(False)  # a frozen process cannot die
-        super().kill_all()
-
-
-@functools.cache
-def _cgroup_usable_cached(root: Path) -> bool:
-    return _cgroup_usable(root)
-
-
-def _procs(path: Path) -> list[int]:
-    try:
-        return [int(p) for p in (path / "cgroup.procs").read_text().split()]
-    except (OSError, ValueError):
-        return []
-
-
-def _kill_procs(path: Path, keep: frozenset[int] = frozenset()) -> bool:
-    for _ in range(200):
-        pids = [p for p in _procs(path) if p not in keep]
-        if not pids:
-            return True
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.005)
-    return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _pid_namespace() -> int:
-    try:
-        return os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return 0
-
-
-@functools.cache
-def remove_stale_cgroups(root: Path) -> int:
-    """Once per process: empty and remove cgroups left by harness processes that are gone."""
-    removed = 0
-    for path in root.glob("harness-*-*"):
-        parts = path.name.split("-")
-        owner, ns = parts[1], parts[2] if len(parts) == 4 else str(_pid_namespace())
-        if not owner.isdigit() or ns != str(_pid_namespace()):
-            continue  # a probe, or a harness whose process numbers are not ours to check
-        if int(owner) == os.getpid() or _pid_alive(int(owner)):
-            continue
-        _kill_procs(path)
-        try:
-            path.rmdir()
-            removed += 1
-        except OSError:
-            pass
-    return removed
-
-
 _PR_SET_PDEATHSIG = 1
 _PRCTL = libc().prctl  # resolved here: a preexec_fn must not take the loader's lock
 
 
-def preexec(limits: Limits, cgroups: list[Cgroup] | Cgroup) -> None:
+def preexec(limits: Limits, cgroups: WorkerCgroups) -> None:
     """Runs in the forked child before exec: new session, limits, cgroups.
 
     The child (the namespace wrapper) also gets SIGKILL when the thread of the
@@ -357,8 +146,7 @@ def preexec(limits: Limits, cgroups: list[Cgroup] | Cgroup) -> None:
     """
     os.setsid()
     _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    for cgroup in cgroups if isinstance(cgroups, list) else [cgroups]:
-        cgroup.join()
+    cgroups.join()
     mb = 1024 * 1024
     # the worker moves the soft limit before each case (harness.worker.serve.Worker.limit_cpu)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds * CPU_BACKSTOP_CASES))

@@ -1,14 +1,30 @@
 """Speed: the plugin's time over the reference's, measured side by side.
 
-The method is README "Speed": both sides in their own sandboxed workers, the
-CPU time of each worker's cgroup read here around each timed block, the
-plugin frozen while the reference's block runs; every call of a block on an
-input it has not seen in it; every output committed by a fingerprint
-(:mod:`harness.worker.fingerprint`) and outputs picked at random after the block
-checked against their fingerprints and the reference's; CPU time spent
-outside the blocks charged; median of per-round ratios with a bootstrap
-interval; speed points only for tasks whose correctness passed, on the
-curve ``share * points * clip(1 - log(ratio/par) / log(zero/par), 0, 1)``.
+The method is README "Speed". Per task and input size: the hook and its
+arguments are staged in both workers, the reference's first call (Numba
+compiles then) and calibration set N, the calls of a block (about
+``target_block_s`` of the reference's time), then come a warm-up round and
+4 to ``rounds`` rounds. Each round the grading side draws N fresh inputs
+(:func:`make_pool`: every element of the argument that varies,
+:func:`harness.worker.bench.vary_path`, times its own random factor) and,
+every side frozen, writes them to each worker's pool (memory shared with
+it); then each side has its *window*: its clock (the CPU time of its
+cgroup, every process and thread) starts, it is thawed, it calls its N
+inputs (the block, also timed on its own) and commits its outputs, its
+clock stops and it is frozen again. The plugin is charged its whole window
+less what the reference's window cost outside its block (the harness's own
+work) and less the reference's cost of an empty request. After each round
+the commits are checked: every output against the reference's when they
+are small, else outputs of calls picked at random, shown through the pool,
+against their fingerprints and the reference's. A size's ratio is the
+median over pairs of rounds (the order of the sides changes from round to
+round, :func:`_round`) with a bootstrap interval; speed points only for
+tasks whose correctness passed, on the curve ``share * points * clip(1 -
+log(ratio/par) / log(zero/par), 0, 1)``.
+
+Several plugins can be measured in one pass (``harness grade``): the
+reference's window of a round is then shared by all of them, the order of
+the sides rotating from round to round so that drift cancels.
 """
 
 from __future__ import annotations
@@ -18,34 +34,36 @@ import datetime as dt
 import math
 import os
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pytest_benchmark.stats import Stats
-from pytest_benchmark.timers import compute_timer_precision, default_timer
 
 from harness import codec
-from harness.codec import as_float64
-from harness.grading.compare import compare
-from harness.grading.model import PASS, Task
+from harness.codec import Invalid, as_float64
+from harness.grading.model import Task
 from harness.grading.runner import LoadFailed, PluginSession, WorkerDied
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
+from harness.worker.bench import get_leaf, vary_path, with_leaf
+from harness.worker.fingerprint import leaves
 from harness.worker.fingerprint import matches as fingerprint_matches
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
-_SYSTEM_RANDOM = random.SystemRandom()  # block seeds and checked calls: not predictable from the run's seed
+_SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictable from the run's seed
 
 
 @dataclass(frozen=True)
 class SpeedOptions:
-    rounds: int = 7
-    target_block_s: float = 0.005
+    rounds: int = 10  # at most; even: rounds are summed in pairs
+    target_block_s: float = 0.003  # a block of the reference's calls lasts about this long
+    pool_bytes: int = 16 * 1024 * 1024  # memory shared with each worker: a round's fresh inputs, at most
+    jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times [1 - jitter, 1]
     call_budget_s: float = 1.0
-    size_budget_s: float = 2.0
+    size_budget_s: float = 0.15  # the rounds of one size, per plugin, about (never fewer than 4 rounds)
     par: float = 1.25
     zero: float = 100.0
     share: float = 0.25
@@ -81,58 +99,121 @@ class Voided(Exception):
 VOIDED = "speed voided for the task"
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
-SAMPLES = 2  # outputs of each timed block checked, drawn after the block (1 when outputs are over 1 MiB)
+SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit (1 when outputs are over 1 MiB)
+ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
+
+
+@dataclass
+class Window:
+    """One side's window of a round: its whole CPU time, its block's, and what its commit answered.
+
+    ``outputs`` holds every output of the block (a row each, flattened) when
+    they are small; else ``prints`` holds a fingerprint per output.
+    """
+
+    total: float
+    block: float
+    outputs: np.ndarray | None
+    prints: np.ndarray | None
+    out_bytes: int
 
 
 class TimedWorker:
-    """A worker whose bench requests are timed on this side, by its cgroup's CPU time when there is one."""
+    """A worker whose windows are timed on this side, by its cgroup's CPU time when there is one."""
 
     def __init__(self, session: PluginSession, limits: Limits) -> None:
         self.session = session
         self.limits = limits
-        self.overhead = 0.0
+        self.overhead = 0.0  # CPU time of an empty bench request (the channel), from the reference only
+        self.staged_leaf: np.ndarray | None = None  # the varied array as staged (it reaches the worker by its pool)
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
         worker = self.session.start()
-        used = worker.cpu.seconds() if worker.cpu is not None else None
-        return default_timer() if used is None else used
+        used = worker.cgroups.cpu_seconds()
+        return time_now() if used is None else used
 
-    def frozen(self, on: bool) -> None:
+    def frozen(self, on: bool, wait: bool = False) -> None:
         worker = self.session.worker
-        if worker is not None and worker.freezer is not None:
-            worker.freezer.set(on)
+        if worker is not None:
+            worker.cgroups.freeze(on, wait)
 
-    def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
-        self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook)
+    def load(self, values: np.ndarray | None) -> None:
+        """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice."""
+        pool = self.session.start().pool
+        if values is not None:
+            pool[:values.size] = values.reshape(-1)
+        elif self.staged_leaf is not None:
+            pool[:self.staged_leaf.size] = self.staged_leaf
 
-    def timed_block(self, number: int, timeout: float, seed: int = 0) -> tuple[float, np.ndarray]:
-        """The time of one block of ``number`` calls, and the calls' fingerprints."""
-        worker = self.session.start()
-        t0 = self.clock()
-        answer = worker.exchange({"op": "bench", "number": number, "seed": seed}, timeout)
-        elapsed = self.clock() - t0
+    def send(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
+        answer = self.session.start().exchange({"op": op, **fields}, timeout)
         if answer.get("status") != "ok":
             raise RuntimeError(f"{answer.get('type', 'error')}: {answer.get('message', '')}")
+        return answer
+
+    def stage(self, hook: str, kwargs: dict[str, Any], path: list | None) -> None:
+        """The hook and its arguments; the varied array goes by the pool, not by a file."""
+        leaf = get_leaf(kwargs, path) if path is not None else None
+        shape = None
+        self.staged_leaf = None
+        if isinstance(leaf, np.ndarray):
+            self.staged_leaf, shape = np.ascontiguousarray(leaf, dtype=np.float64).reshape(-1), list(leaf.shape)
+            kwargs = with_leaf(kwargs, path, np.empty(0))
+        self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook, vary=path, shape=shape)
+
+    def empty_block(self) -> float:
+        t0 = self.clock()
+        self.send("bench", 5.0, number=0, fresh=False)
+        return self.clock() - t0
+
+    def window(self, count: int, timeout: float, fresh: bool = True, frozen: bool = False) -> Window:
+        """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one), then the commit; timed.
+
+        A ``frozen`` worker is thawed once its clock started and frozen again
+        when it stopped: whatever the plugin does with the inputs is inside.
+        """
+        if not fresh:
+            self.load(None)
+        t0 = self.clock()
+        if frozen:
+            self.frozen(False)
         try:
-            prints = np.frombuffer(bytes.fromhex(answer.get("fingerprints", "")), dtype=np.float64).reshape(-1, 2)
-        except (TypeError, ValueError):
-            prints = np.empty((0, 2))
-        if number and len(prints) != number:
-            raise Voided(f"a timed block answered {len(prints)} results for {number} calls: {VOIDED}")
-        return elapsed, prints
+            self.send("prepare", timeout, count=count)
+            b0 = self.clock()
+            self.send("bench", timeout, number=count, fresh=fresh)
+            b1 = self.clock()
+            answer = self.send("commit", timeout)
+            t1 = self.clock()
+        finally:
+            if frozen:
+                self.frozen(True)
+        outputs, prints = _committed(answer, self.session.start().pool)
+        got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
+        if got != count:
+            raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
+        size = answer.get("bytes")
+        return Window(t1 - t0, b1 - b0, outputs, prints, size if isinstance(size, int) else 0)
 
-    def block(self, number: int, timeout: float) -> float:
-        return self.timed_block(number, timeout)[0]
+    def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
+        """The outputs of calls ``indices`` of the last block: each as its leaves flattened, and their sizes.
 
-    def calibrate_overhead(self) -> None:
-        self.overhead = float(np.median([self.block(0, 5.0) for _ in range(7)]))
-
-    def per_call(self, number: int, timeout: float) -> float:
-        return max(self.block(number, timeout) - self.overhead, 0.0) / number
-
-    def reveal(self, indices: list[int]) -> list[Any]:
+        Through the pool when they fit in it, else through a file.
+        """
         worker = self.session.start()
+        if worker.pool is not None and out_bytes * len(indices) <= worker.pool.nbytes:
+            answer = self.send("show", self.limits.case_seconds, indices=indices)
+            sizes = answer.get("sizes")
+            if not (isinstance(sizes, list) and len(sizes) == len(indices)
+                    and all(isinstance(s, list) and all(isinstance(n, int) and n >= 0 for n in s) for s in sizes)
+                    and sum(map(sum, sizes)) <= worker.pool.size):
+                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            out, at = [], 0
+            for leaf_sizes in sizes:
+                n = sum(leaf_sizes)
+                out.append((np.array(worker.pool[at:at + n]), leaf_sizes))
+                at += n
+            return out
         answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
         try:
             outputs = codec.read(worker.scratch / "out" / f"out-{answer['id']}.npz",
@@ -141,31 +222,33 @@ class TimedWorker:
             outputs = None
         if answer.get("status") != "ok" or not isinstance(outputs, list) or len(outputs) != len(indices):
             raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
-        return outputs
+        flat = []
+        for o in as_float64(outputs):
+            parts = leaves(o)
+            if any(isinstance(part, Invalid) for part in parts):
+                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            flat.append((np.concatenate([part.ravel() for part in parts] or [np.empty(0)]),
+                         [int(part.size) for part in parts]))
+        return flat
 
-    def output(self, hook: str, kwargs: dict[str, Any]) -> Any:
-        answer, outputs = self.session.start().request("call", [(hook, kwargs)], self.limits.case_seconds)
-        if not isinstance(outputs, list) or answer.get("results", [{}])[0].get("status") != "ok":
-            return None
-        return as_float64(outputs[0])
 
-    def calibrate(self, target: float, most: int = MAX_CALLS, estimate: float = 0.0) -> tuple[int, float]:
-        """Calls per block so a block lasts at least ``target`` seconds (at most ``most``), and that block's time.
+def _committed(answer: dict[str, Any], pool: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The whole outputs (rows, from the pool), or the fingerprints, a commit answered (None for the other)."""
+    try:
+        if "outputs" in answer:
+            rows, width = int(answer["outputs"]), int(answer["width"])
+            if pool is None or rows < 0 or width < 0 or rows * width > pool.size:
+                return None, None
+            return np.array(pool[:rows * width]).reshape(rows, width), None
+        return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
+    except (KeyError, TypeError, ValueError):
+        return None, None
 
-        Starts from the calls a one-call ``estimate`` suggests, at most 100
-        (one call is the noisiest), and grows at most tenfold a step, as
-        pytest-benchmark calibrates its rounds: a noisy estimate can never
-        ask for a huge block.
-        """
-        number = int(min(most, 100, max(1, target / estimate))) if estimate > 0 else 1
-        for _ in range(10):
-            timeout = max(20 * target, 5.0)
-            t = self.per_call(number, timeout) * number
-            if t >= target or number >= most:
-                break
-            grow = target * 1.5 / t if t > 0 else 10.0  # noise can make a tiny block look free
-            number = min(most, max(number + 1, math.ceil(number * min(grow, 10.0))))
-        return number, t
+
+def time_now() -> float:
+    from pytest_benchmark.timers import default_timer
+
+    return default_timer()
 
 
 def _nbytes(value: Any) -> int:
@@ -174,17 +257,60 @@ def _nbytes(value: Any) -> int:
     return int(getattr(value, "nbytes", 8))
 
 
-def check_block(ref: TimedWorker, plug: TimedWorker, prints: np.ndarray, calls: int, task: Task,
-                samples: int = SAMPLES) -> None:
-    """Check ``samples`` outputs of the last blocks, drawn now: against their fingerprints and the reference."""
-    picks = sorted(_SYSTEM_RANDOM.sample(range(calls), min(samples, calls)))
-    got, expected = plug.reveal(picks), ref.reveal(picks)
-    for i, g, e in zip(picks, got, expected, strict=True):
-        g, e = as_float64(g), as_float64(e)
-        if not fingerprint_matches(prints[i], g):
+def _unpredictable() -> np.random.Generator:
+    """A fast generator seeded from the system's random source (not from the run's seed)."""
+    return np.random.Generator(np.random.SFC64(_SYSTEM_RANDOM.getrandbits(128)))
+
+
+def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
+    """``count`` fresh inputs: every element of ``base`` times its own factor in [1 - jitter, 1].
+
+    Signs, zeros and the staged range are kept (labels of 0 and 1 stay in
+    [0, 1], probabilities stay probabilities); each element's factor is one
+    of 256 levels drawn afresh for every element of every call, from the
+    system's random source, so no input repeats and none can be known before
+    its window.
+    """
+    base = np.asarray(base, dtype=np.float64)
+    pool = np.multiply(_unpredictable().integers(0, 256, (count, *base.shape), dtype=np.uint8), -jitter / 256)
+    pool += 1.0
+    pool *= base
+    return pool
+
+
+def _tolerance(task: Task) -> dict[str, float]:
+    return {"rtol": max(task.rtol, 1e-6), "atol": max(task.atol, 1e-8)}
+
+
+def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
+    """Every output of a block (rows) against the reference's for the same inputs."""
+    if got.shape != expected[:len(got)].shape:
+        raise Voided(f"the timed outputs are not shaped as the reference's: {VOIDED}")
+    close = np.isclose(got, expected[:len(got)], equal_nan=True, **_tolerance(task))
+    if not close.all():
+        i = int(np.argmin(close.all(axis=1)))
+        raise Voided(f"timed call {i + 1} of {len(got)}: wrong or stale output (it differs from the "
+                     f"reference's for that call's input): {VOIDED}")
+
+
+CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
+
+
+def check_outputs(got: list[tuple[np.ndarray, list[int]]], expected: list[tuple[np.ndarray, list[int]]],
+                  prints: np.ndarray, picks: list[int], calls: int, task: Task) -> None:
+    """Outputs of picked calls: each must be the one its fingerprint committed, and the reference's.
+
+    The fingerprint covers every element; the reference is compared at
+    :data:`CHECKED_ELEMENTS` places drawn now (all of them in a smaller
+    output), so an output wrong anywhere but in a few places is caught.
+    """
+    for i, (g, g_sizes), (e, e_sizes) in zip(picks, got, expected, strict=True):
+        if not fingerprint_matches(prints[i], np.split(g, np.cumsum(g_sizes)[:-1])):
             raise Voided(f"timed call {i + 1} of {calls}: its output is not the one the block answered "
                          f"(computed after the block?): {VOIDED}")
-        if compare(g, e, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).outcome != PASS:
+        where = (_unpredictable().integers(0, len(g), CHECKED_ELEMENTS)
+                 if len(g) > CHECKED_ELEMENTS and len(g) == len(e) else slice(None))
+        if g_sizes != e_sizes or not np.isclose(g[where], e[where], equal_nan=True, **_tolerance(task)).all():
             raise Voided(f"timed call {i + 1} of {calls}: wrong or stale output (it differs from the "
                          f"reference's for that call's input): {VOIDED}")
 
@@ -210,70 +336,215 @@ class SizeResult:
     reference_rounds: tuple[float, ...] = ()
 
 
-def _measure_size(ref: TimedWorker, plug: TimedWorker, task: Task, size: str, kwargs: dict[str, Any],
-                  opts: SpeedOptions, target: float, seed: int) -> SizeResult:
-    res = SizeResult(task.name, size)
-    for side in (ref, plug):
-        side.stage(task.hook, kwargs)
-    res.reference_first_call_s = ref.per_call(1, ref.limits.case_seconds)
-    res.plugin_first_call_s = plug.per_call(1, plug.limits.case_seconds)
+@dataclass
+class _Timed:
+    """A plugin within one size's measurement."""
+
+    worker: TimedWorker
+    res: SizeResult
+    number: int = 0
+    one_call: float = 0.0
+    out: bool = False  # stopped, voided or broken: no more rounds
+    per_call: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+
+    def stop(self, note: str) -> None:
+        self.res.note, self.out = note, True
+
+
+def _slower_than(ref_call: float, opts: SpeedOptions) -> str:
+    return f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
+
+
+def _start_plugin(p: _Timed, ref_call: float, n_ref: int, opts: SpeedOptions) -> None:
+    """The plugin's first call, then its time per call; a call over the budget stops it ("slower than").
+
+    (``p.worker.overhead`` is the reference's: a plugin's own empty requests are not to be trusted.)
+    """
+    first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
+    p.res.plugin_first_call_s = max(first.block - p.worker.overhead, 0.0)
     try:
-        plug_one = plug.per_call(1, opts.call_budget_s + plug.overhead)
+        one = p.worker.window(1, opts.call_budget_s + 1.0, fresh=False)
     except WorkerDied:
-        ref_call = ref.per_call(1, ref.limits.case_seconds)
-        res.note = f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
-        return res
-    expected = ref.output(task.hook, kwargs)  # its size bounds the outputs a block keeps
-    out_bytes = _nbytes(expected)
-    most = int(min(MAX_CALLS, max(1, KEEP_BYTES // max(out_bytes, 1))))
-    samples = SAMPLES if out_bytes <= 1024 * 1024 else 1
-    n_ref, ref_block = ref.calibrate(target, most, ref.per_call(1, ref.limits.case_seconds))
-    n_cal, plug_cal = plug.calibrate(target, most, plug_one)
-    plug_call = plug_cal / n_cal
-    # Both sides make the same number of calls a block, unless the plugin's
-    # blocks would then outlast its share of the time budget.
-    block_budget = opts.size_budget_s / (2 * opts.rounds)
-    n_plug = n_ref if plug_call * n_ref <= block_budget else max(1, int(block_budget / max(plug_call, 1e-12)))
-    res.reference_iterations, res.plugin_iterations = n_ref, n_plug
-    per_round = 1.5 * (ref_block + plug_call * n_plug) + ref.overhead + plug.overhead
-    rounds = int(min(opts.rounds, max(4, opts.size_budget_s // max(per_round, 1e-9))))
-    timeout = max(40 * per_round, 10.0)
-    r_times, p_times = [], []
-    start = (ref.clock(), plug.clock())
+        p.stop(_slower_than(ref_call, opts))
+        return
+    p.one_call = max(one.block - p.worker.overhead, 0.0)
+    if p.one_call > opts.call_budget_s:
+        p.stop(_slower_than(ref_call, opts))
+        return
+    k = int(min(n_ref, max(1, opts.target_block_s / 4 / max(p.one_call, 1e-9))))
+    if k > 1:  # one call is too short to time: a few, about a quarter of a block
+        w = p.worker.window(k, max(40 * k * p.one_call, 10.0), fresh=False)
+        p.one_call = max(w.block - p.worker.overhead, 0.0) / k
+
+
+def _calibrate(ref: TimedWorker, target: float, most: int) -> float:
+    """The reference's time per call on the staged input, from blocks grown until they last target / 4."""
+    number, per_call = 1, 0.0
+    for _ in range(8):
+        w = ref.window(number, max(40 * target, 10.0), fresh=False)
+        per_call = max(w.block - ref.overhead, 0.0) / number
+        if per_call * number >= target / 4 or number >= most:
+            break
+        grow = target / 2 / per_call / number if per_call > 0 else 10.0
+        number = int(min(most, max(number + 1, number * min(grow, 10.0))))
+    return max(per_call, 1e-9)
+
+
+def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size: str, kwargs: dict[str, Any],
+                  opts: SpeedOptions, seed: int) -> list[SizeResult]:
+    timed = [_Timed(w, SizeResult(task.name, size)) for w in plugins]
+    path = vary_path(kwargs)
+    leaf = get_leaf(kwargs, path) if path is not None else None
+    leaf_bytes = max(int(np.asarray(leaf).nbytes), 8) if leaf is not None else 8
+    ref.stage(task.hook, kwargs, path)
+    for p in timed:
+        try:
+            p.worker.stage(task.hook, kwargs, path)
+        except (WorkerDied, RuntimeError) as exc:
+            p.stop(f"not timed: {exc}")
+    first = ref.window(1, ref.limits.case_seconds, fresh=False)
+    ref_first = max(first.block - ref.overhead, 0.0)
+    most = int(max(1, min(MAX_CALLS, opts.pool_bytes // leaf_bytes, KEEP_BYTES // max(first.out_bytes, 8))))
+    ref_call = _calibrate(ref, opts.target_block_s, most)
+    n_ref = int(min(most, max(1, math.ceil(opts.target_block_s / ref_call))))
+    samples = SAMPLES if first.out_bytes <= 1024 * 1024 else 1
+    for p in timed:
+        p.res.reference_first_call_s = ref_first
+        if p.out:
+            continue
+        try:
+            _start_plugin(p, ref_call, n_ref, opts)
+        except Voided as exc:
+            p.stop(str(exc))
+        except (WorkerDied, RuntimeError) as exc:
+            p.stop(f"not timed: {exc}")
+        # as many calls as the reference, unless that makes the plugin's block very long
+        longest = max(20 * opts.target_block_s, n_ref * ref_call)
+        p.number = n_ref if p.one_call * n_ref <= longest else max(1, int(longest / max(p.one_call, 1e-12)))
+        p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
+    # Rounds: as many as the size's budget pays for (per plugin), an even number from 4 to opts.rounds.
+    a_round = n_ref * ref_call + sum(p.number * p.one_call for p in timed if not p.out) + ROUND_COST_S
+    budget = opts.size_budget_s * max(1, sum(not p.out for p in timed))
+    rounds = 2 * int(min(opts.rounds, max(4, budget / a_round)) // 2)
+    timeout = max(40 * a_round, 10.0)
+    for side in [ref, *(p.worker for p in timed if not p.out)]:  # the calls' argument sets, made once
+        try:
+            side.send("prepare", side.limits.case_seconds, count=n_ref)
+        except (WorkerDied, RuntimeError) as exc:
+            if side is ref:
+                raise
+            next(p for p in timed if p.worker is side).stop(f"not timed: {exc}")
+    ref_per_call: list[float] = []
+    for i in range(-1, rounds):  # round -1 warms up: the first fresh inputs, outputs' memory
+        live = [p for p in timed if not p.out]
+        if not live:
+            break
+        pool = make_pool(leaf, n_ref, opts.jitter) if leaf is not None else None
+        ref_window, windows = _round(ref, live, pool, n_ref, i, timeout)
+        ref_compute = max(ref_window.block - ref.overhead, 1e-12)
+        harness_cost = ref_window.total - ref_window.block  # the harness's own work in a window
+        live = [p for p in live if not p.out]
+        _check_round(ref, ref_window, live, windows, samples, task)
+        if i < 0:
+            continue
+        ref_per_call.append(ref_compute / n_ref)
+        for p in live:
+            if p.out:
+                continue
+            # the harness's work grows with the calls (the commit): a plugin timed on fewer calls pays less
+            charged = max(windows[id(p)].total - harness_cost * p.number / n_ref - ref.overhead, 0.0)
+            p.per_call.append(charged / p.number)
+            p.ratios.append(p.per_call[-1] / ref_per_call[-1])
+    for p in timed:
+        if not p.out:
+            _summarize(p, np.array(ref_per_call[:len(p.ratios)]), seed, opts)
+    return [p.res for p in timed]
+
+
+def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref: int, i: int,
+           timeout: float) -> tuple[Window, dict[int, Window]]:
+    """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
+
+    Every side is frozen (and waited for) before the round's inputs are
+    written to its pool, and thawed only within its own window. The rounds
+    are summed in pairs (:func:`_summarize`), so a side's place in the order,
+    and what ran before it, cancel out.
+    """
+    sides: list[_Timed | None] = [None, *live]  # None: the reference
+    if len(sides) == 2:  # A B, B A, A B...: each side once right after itself (its data still cached)
+        order = sides if i % 2 == 0 else sides[::-1]
+    else:  # rotated by one a round: no side twice in a row, every side in every place
+        order = sides[i % len(sides):] + sides[:i % len(sides)]
+    ref_window, windows = None, {}
     try:
-        for i in range(rounds):
-            block_seed = _SYSTEM_RANDOM.getrandbits(63)  # the same new inputs on both sides, unknown before
-            order = [(ref, n_ref, r_times), (plug, n_plug, p_times)]
-            for side, n, times in order if i % 2 == 0 else order[::-1]:
-                if side is ref:
-                    plug.frozen(True)  # the plugin can neither slow the reference nor work in its time
-                try:
-                    elapsed, prints = side.timed_block(n, timeout, block_seed)
-                finally:
-                    plug.frozen(False)
-                times.append(elapsed)
-                if side is plug:
-                    plug_prints = prints
-            check_block(ref, plug, plug_prints, n_plug, task, samples)
-    except Voided as exc:
-        res.note = str(exc)
-        return res
-    # Work the plugin did outside its blocks (a background thread between
-    # blocks) beyond what the reference did there is charged to its blocks.
-    outside = [(side.clock() - t0) - sum(times) for side, t0, times in zip((ref, plug), start, (r_times, p_times),
-                                                                        strict=True)]
-    extra = max(outside[1] - outside[0], 0.0) / rounds
-    r = np.maximum(np.array(r_times) - ref.overhead, 0.0) / n_ref
-    p = np.maximum(np.array(p_times) + extra - plug.overhead, 0.0) / n_plug
-    ratios = p / np.maximum(r, 1e-12)
-    res.rounds = rounds
-    res.plugin_s, res.reference_s = float(np.median(p)), float(np.median(r))
+        for side in sides:
+            worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
+            worker.frozen(True, wait=True)
+            worker.load(None if pool is None else pool[:count])
+        for side in order:
+            try:
+                if side is None:
+                    ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True)
+                else:
+                    windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                           frozen=True)
+            except Voided as exc:
+                if side is None:
+                    raise RuntimeError(str(exc)) from None
+                side.stop(str(exc))
+            except (WorkerDied, RuntimeError) as exc:
+                if side is None:
+                    raise
+                side.stop(f"not timed: {exc}")
+    finally:
+        for side in sides:
+            (ref if side is None else side.worker).frozen(False)
+    assert ref_window is not None
+    return ref_window, windows
+
+
+def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windows: dict[int, Window],
+                 samples: int, task: Task) -> None:
+    """Every output when the block's outputs are small; else outputs of calls picked now, revealed."""
+    if ref_window.outputs is not None:
+        for p in live:
+            got = windows[id(p)].outputs
+            try:
+                if got is None:
+                    raise Voided(f"the timed outputs were not committed as the reference's were: {VOIDED}")
+                check_whole(got, ref_window.outputs, task)
+            except Voided as exc:
+                p.stop(str(exc))
+        return
+    picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
+    wanted = sorted({j for js in picks.values() for j in js})
+    expected = dict(zip(wanted, ref.reveal(wanted, ref_window.out_bytes), strict=True)) if wanted else {}
+    for p in live:
+        w = windows[id(p)]
+        try:
+            if w.prints is None:
+                raise Voided(f"the timed outputs were not committed as the reference's were: {VOIDED}")
+            got = p.worker.reveal(picks[id(p)], ref_window.out_bytes)
+            check_outputs(got, [expected[j] for j in picks[id(p)]], w.prints, picks[id(p)], p.number, task)
+        except Voided as exc:
+            p.stop(str(exc))
+        except (WorkerDied, RuntimeError) as exc:
+            p.stop(f"not timed: {exc}")
+
+
+def _summarize(p: _Timed, ref_per_call: np.ndarray, seed: int, opts: SpeedOptions) -> None:
+    """The ratio of a size: the median over pairs of rounds of the pair's plugin time over its reference time."""
+    res, pairs = p.res, len(p.per_call) // 2
+    plug, ref = np.array(p.per_call[:2 * pairs]), ref_per_call[:2 * pairs]
+    ratios = (plug[0::2] + plug[1::2]) / np.maximum(ref[0::2] + ref[1::2], 1e-12)
+    res.rounds = len(p.per_call)
+    res.plugin_s, res.reference_s = float(np.median(p.per_call)), float(np.median(ref_per_call))
     res.ratio = float(np.median(ratios))
     res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
     res.mark = near_one(res.ci_low, res.ci_high, opts.resolution)
-    res.plugin_rounds, res.reference_rounds = tuple(p), tuple(r)
+    res.plugin_rounds, res.reference_rounds = tuple(p.per_call), tuple(ref_per_call)
     res.fraction = speed_fraction(res.ratio, opts.par, opts.zero)
-    return res
 
 
 def _task_passed(table: pd.DataFrame, name: str) -> bool:
@@ -289,56 +560,104 @@ def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, s
     Returns the tasks table with speed columns, the pytest-benchmark JSON
     document and the per-size table (``speed.csv``).
     """
+    return measure_speed_group([spec], tasks, [table], seed=seed, limits=limits, writables=[list(writable)],
+                               options=options, progress=progress)[0]
+
+
+@dataclass
+class _Plugin:
+    """One plugin of a group: its worker, its graded table and what was measured so far."""
+
+    spec: PluginSpec
+    worker: TimedWorker
+    table: pd.DataFrame
+    results: list[SizeResult] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list[pd.DataFrame], *, seed: int,
+                        limits: Limits, writables: list[list[Path]] | None = None,
+                        options: SpeedOptions | None = None,
+                        progress: Any = None) -> list[tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]]:
+    """:func:`measure_speed` for several plugins at once, against one reference worker.
+
+    Every round of a size times the reference once for all the plugins that
+    passed the task; each plugin's task runs in a fresh fork of its worker.
+    Returns, per plugin, what :func:`measure_speed` returns.
+    """
     opts = options or SpeedOptions()
-    # Both workers on one core, never at the same time: the same caches, the same clock speed.
-    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
+    # All workers on one core, never at the same time: the same caches, the same clock speed.
+    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True, pool_bytes=opts.pool_bytes)
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec)), limits)
-    plug = TimedWorker(PluginSession(spec, limits, list(writable)), limits)
-    target = max(opts.target_block_s, 1000 * compute_timer_precision(default_timer))
+    writables = writables or [[] for _ in specs]
+    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w)), limits), table)
+             for spec, w, table in zip(specs, writables, tables, strict=True)]
     rng = np.random.default_rng(seed + 7919)
-    results: list[SizeResult] = []
-    skipped: dict[str, str] = {}
-    started = False
     try:
         for task in tasks:
             if not task.speed_sizes or task.speed_inputs is None:
                 continue
-            if not _task_passed(table, task.name):
-                skipped[task.name] = "correctness not passed: not timed"
-                continue
-            stopped = ""
-            for size in sorted(task.speed_sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 9):
-                if opts.sizes and size not in opts.sizes:
-                    continue
-                kwargs = task.speed_inputs(rng, size)
-                if stopped:
-                    results.append(SizeResult(task.name, size, note=stopped))
-                    continue
-                try:
-                    if not started:  # only once a task passed: a plugin that never loads is not started
-                        for side in (ref, plug):
-                            side.session.start()
-                            side.calibrate_overhead()
-                        started = True
-                    res = _measure_size(ref, plug, task, size, kwargs, opts, target, seed)
-                except Voided as exc:
-                    res = SizeResult(task.name, size, note=str(exc))
-                except (WorkerDied, LoadFailed, RuntimeError) as exc:
-                    res = SizeResult(task.name, size, note=f"not timed: {exc}")
-                if res.note.startswith("slower than"):
-                    stopped = res.note
-                elif VOIDED in res.note:
-                    stopped = f"not timed: another size's timed outputs did not hold up ({VOIDED})"
-                results.append(res)
+            for g in group:
+                if not _task_passed(g.table, task.name):
+                    g.skipped[task.name] = "correctness not passed: not timed"
+            members = [g for g in group if task.name not in g.skipped]
+            if members:
+                _measure_task(ref, members, task, rng, opts, seed)
             if progress is not None:
                 progress(task)
     finally:
         ref.session.close()
-        plug.session.close()
-    per_size = pd.DataFrame([{k: v for k, v in asdict(r).items() if not k.endswith("_rounds")}
-                             for r in results])
-    return _add_columns(table, tasks, per_size, skipped, opts), _benchmark_json(spec, results), per_size
+        for g in group:
+            g.worker.session.close()
+    out = []
+    for g in group:
+        per_size = pd.DataFrame([{k: v for k, v in asdict(r).items() if not k.endswith("_rounds")}
+                                 for r in g.results])
+        out.append((_add_columns(g.table, tasks, per_size, g.skipped, opts), _benchmark_json(g.spec, g.results),
+                    per_size))
+    return out
+
+
+def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.random.Generator,
+                  opts: SpeedOptions, seed: int) -> None:
+    """Every size of one task, smallest first, for the plugins that passed it."""
+    stopped: dict[int, str] = {}
+    ready: list[_Plugin] = []
+    for g in members:  # a fresh fork of each plugin's worker: what an earlier task did is gone
+        try:
+            g.worker.session.start().fork_task()
+            ready.append(g)
+        except (WorkerDied, LoadFailed) as exc:
+            stopped[id(g)] = f"not timed: {exc}"
+    try:
+        if ref.overhead == 0.0:
+            ref.overhead = float(np.median([ref.empty_block() for _ in range(7)]))
+        for size in sorted(task.speed_sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 9):
+            if opts.sizes and size not in opts.sizes:
+                continue
+            kwargs = task.speed_inputs(rng, size)
+            timed = [g for g in ready if id(g) not in stopped]
+            for g in members:
+                if id(g) in stopped:
+                    g.results.append(SizeResult(task.name, size, note=stopped[id(g)]))
+            if not timed:
+                continue
+            for w in (g.worker for g in timed):
+                w.overhead = ref.overhead
+            try:
+                results = _measure_size(ref, [g.worker for g in timed], task, size, kwargs, opts, seed)
+            except (WorkerDied, LoadFailed, RuntimeError) as exc:  # the reference's side failed
+                results = [SizeResult(task.name, size, note=f"not timed: {exc}") for _ in timed]
+            for g, res in zip(timed, results, strict=True):
+                g.results.append(res)
+                if res.note.startswith("slower than"):
+                    stopped[id(g)] = res.note
+                elif VOIDED in res.note:
+                    stopped[id(g)] = f"not timed: another size's timed outputs did not hold up ({VOIDED})"
+    finally:
+        for g in ready:
+            g.worker.session.end_task()
 
 
 def _geomean(values: pd.Series) -> float:

@@ -23,16 +23,17 @@ SMALL = 1024  # elements: CRC-32 up to here, a dot product above
 RTOL = 1e-9
 
 
-def _leaves(value: Any) -> list[Any]:
+def leaves(value: Any) -> list[Any]:
+    """The arrays and numbers of an output, in order (lists and tuples opened)."""
     if isinstance(value, list | tuple):
-        return [leaf for item in value for leaf in _leaves(item)]
+        return [leaf for item in value for leaf in leaves(item)]
     return [value]
 
 
 def fingerprint(value: Any) -> tuple[float, float]:
     """The fingerprint of one output (an array, a number, or nested lists/tuples of them)."""
     crc, dot = 0, 0.0
-    for leaf in _leaves(value):
+    for leaf in leaves(value):
         a = np.asarray(leaf, dtype=np.float64)
         if a.size <= SMALL:
             crc = zlib.crc32(np.ascontiguousarray(a), crc)

@@ -10,13 +10,14 @@ files in SCRATCH. Nothing here is trusted by the grading side: it re-checks
 every answer, and never unpickles anything.
 
 Requests: ``{"id", "op": "call", "path"}`` runs the calls stored in ``path``
-and writes their outputs to ``out/out-ID.npz``; ``{"id", "op": "stage",
-"path", "hook"}`` keeps a hook's keyword arguments for the ``{"id", "op":
-"bench", "number", "seed"}`` requests that follow, each calling it ``number``
-times on inputs made new for every call and answering the calls'
-fingerprints (speed, timed by the grading side); ``{"id", "op": "reveal",
-"indices"}`` writes the outputs of those calls of the last block;
-``{"op": "exit"}``.
+and writes their outputs to ``out/out-ID.npz``; speed (a worker started
+with a pool, memory it shares with the grading side; see
+:mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
+"shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
+its calls' argument sets, then each timed window is ``{"op": "bench",
+"number", "fresh"}`` and ``{"op": "commit"}``; ``{"op": "show", "indices"}``
+writes outputs of the last block to the pool and ``{"op": "reveal",
+"indices"}`` to ``out/``; ``{"op": "exit"}``.
 
 ``{"id", "op": "fork"}`` starts a task: the worker that imported the plugin
 (the zygote) forks a copy of itself, which answers this request and every
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import errno
-import gc
 import json
 import math
 import os
@@ -49,8 +49,8 @@ import numpy as np
 
 from harness import codec
 from harness.codec import Invalid
+from harness.worker.bench import Bench, map_pool
 from harness.worker.contract import load as load_contract
-from harness.worker.fingerprint import fingerprint
 from harness.worker.lockdown import (
     drop_capabilities,
     forbid_tracing,
@@ -183,14 +183,12 @@ def _changed(before: Any, after: Any) -> bool:
 
 
 class Worker:
-    def __init__(self, pm, scratch: Path) -> None:
+    def __init__(self, pm, scratch: Path, pool: np.ndarray | None = None) -> None:
         self.pm = pm
         self.functions = implemented(pm)
         self.scratch = scratch
-        self.staged: tuple[str, dict[str, Any]] = ("", {})
         self.cpu_per_case = resource.getrlimit(resource.RLIMIT_CPU)[0]
-        self.live: dict[str, Any] = {}
-        self.kept: list[Any] = []
+        self.bench = Bench(self.functions, pool)
 
     def limit_cpu(self) -> None:
         """Let the next case use ``cpu_per_case`` seconds of CPU time, whatever earlier cases used."""
@@ -226,63 +224,33 @@ class Worker:
         except BaseException as exc:
             return _error(exc), None
 
-    def stage(self, hook: str, kwargs: dict[str, Any]) -> None:
-        self.staged = (hook, kwargs)
-        self.live = copy.deepcopy(kwargs)
-        self.kept = []
-
-    def bench(self, number: int, seed: int = 0) -> dict[str, Any]:
-        """Call the staged hook ``number`` times, the garbage collector off.
-
-        The grading side times this request with its own clock. Every call
-        gets an input it has not seen in the block: the staged arguments,
-        restored at the start of the block, with two elements of the largest
-        float array swapped before each call (positions drawn from ``seed``;
-        the values, hence the input's domain, are kept). The outputs are
-        kept for a ``reveal`` and answered as fingerprints.
-        """
-        if number == 0:  # an empty request: the cost of the channel alone
-            return {"status": "ok"}
-        hook, kwargs = self.staged
-        fn = self.functions[hook]
-        target = swap_target(self.live, kwargs)
-        pos = np.random.default_rng(seed).integers(0, target.size, (number, 2)).tolist() if target.size > 1 else []
-        live, outs = self.live, [None] * number
-        self.kept = []
-        gc.disable()
-        try:
-            if pos:
-                for i, (a, b) in enumerate(pos):
-                    target[a], target[b] = target[b], target[a]
-                    outs[i] = fn(**live)
-            else:
-                for i in range(number):
-                    outs[i] = fn(**live)
-        finally:
-            gc.enable()
-        names = hookspecs.OUTPUTS.get(hook, ())
-        prints = np.array([fingerprint(to_plain(o, names) if names else o) for o in outs], dtype=np.float64)
-        self.kept = outs
-        return {"status": "ok", "fingerprints": prints.tobytes().hex()}
-
     def reveal(self, indices: list[int]) -> list[Any]:
-        hook = self.staged[0]
-        return [to_plain(self.kept[i], hookspecs.OUTPUTS.get(hook, ())) for i in indices]
+        names = hookspecs.OUTPUTS.get(self.bench.hook, ())
+        return [to_plain(self.bench.kept[i], names) for i in indices]
 
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         rid = req["id"]
-        if req["op"] == "bench":
+        op = req["op"]
+        if op in ("prepare", "bench", "commit", "show"):  # a speed measurement (harness.worker.bench)
             try:
-                return {"id": rid, **self.bench(int(req["number"]), int(req.get("seed", 0)))}
+                if op == "prepare":
+                    self.bench.prepare(int(req["count"]))
+                    return {"id": rid, "status": "ok"}
+                if op == "bench":
+                    return {"id": rid, "status": "ok",
+                            "calls": self.bench.run(int(req["number"]), bool(req.get("fresh", True)))}
+                if op == "show":
+                    return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
+                return {"id": rid, "status": "ok", **self.bench.commit()}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
         out = self.scratch / "out" / f"out-{rid}.npz"
-        if req["op"] == "reveal":  # outputs of calls of the last timed block
+        if op == "reveal":  # outputs of calls of the last timed block
             write_outputs(out, self.reveal([int(i) for i in req["indices"]]))
             return {"id": rid, "status": "ok"}
         calls = codec.read(Path(req["path"]))
-        if req["op"] == "stage":  # arguments for the "bench" requests that follow
-            self.stage(req["hook"], calls)
+        if op == "stage":  # the hook and arguments of the speed windows that follow
+            self.bench.stage(req["hook"], calls, req.get("vary"), req.get("shape"))
             codec.write(out, None)
             return {"id": rid, "status": "ok", "path": str(out)}
         metas, outputs = [], []
@@ -295,16 +263,6 @@ class Worker:
                 break
         write_outputs(out, outputs)
         return {"id": rid, "results": metas, "path": str(out)}
-
-
-def swap_target(live: dict[str, Any], pristine: dict[str, Any]) -> np.ndarray:
-    """The largest float array of ``live``, flat, restored to its ``pristine`` contents."""
-    names = [k for k, v in live.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size > 1]
-    if not names:
-        return np.empty(0)
-    name = max(names, key=lambda k: live[k].size)
-    np.copyto(live[name], pristine[name])
-    return live[name].reshape(-1)
 
 
 def write_outputs(path: Path, outputs: list[Any]) -> None:
@@ -358,6 +316,7 @@ def main(argv: list[str]) -> int:
     spec = json.loads(argv[2])
     scratch = Path(argv[3])
     access = json.loads(argv[4])
+    pool = map_pool(argv[5]) if len(argv) > 5 else None  # a speed worker's shared inputs
     own_proc = Path("/proc") / os.readlink("/proc/self")  # the host's /proc: this process only
     writes, reads = restrict_files([Path(p) for p in access["write"]],
                                    [Path(p) for p in access["read"]] + [own_proc])
@@ -384,7 +343,7 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # the plugin's own import-time failure, exits included
         _send(fd_out, {**_error(exc), "type": "load_error", "kind": "import"})
         return 0
-    worker = Worker(pm, scratch)
+    worker = Worker(pm, scratch, pool)
     _send(fd_out, {"type": "hello", "hooks": sorted(worker.functions), "notes": notes,
                    "unmarked": unmarked_hooks(module, hookspecs)})
     serve(worker, Lines(fd_in), fd_out, zygote=True)

@@ -1,33 +1,26 @@
-"""Correct relu with a background thread that works only while relu is not
-being called: between the timed blocks, as a plugin precomputing answers
-would. That work is charged, so it must not earn the full speed points."""
+"""Correct relu with a thread that works whenever it can, as a plugin
+precomputing answers in the background would: all its work is charged (the
+plugin is frozen outside its timed windows, and the whole window is timed),
+so it must not earn the full speed points."""
 
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 
 from harness import hookimpl
 
-_last_call = [0.0]
 
-
-def _work_between_calls() -> None:
+def _work() -> None:
     x = np.ones(4096)
     while True:
-        if time.monotonic() - _last_call[0] < 0.001:
-            time.sleep(0.0002)
-            continue
-        for _ in range(50):
-            x = np.sqrt(x + 1.0)
+        x = np.sqrt(x + 1.0)
 
 
-threading.Thread(target=_work_between_calls, daemon=True).start()
+threading.Thread(target=_work, daemon=True).start()
 
 
 @hookimpl
 def relu(z):
-    _last_call[0] = time.monotonic()
     return np.maximum(z, 0.0)

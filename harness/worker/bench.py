@@ -1,0 +1,195 @@
+"""The timed loop, inside the worker: fresh inputs in, outputs kept, fingerprints out.
+
+A speed worker is started with memory it shares with the grading side (the
+*pool*, :func:`map_pool`). Per task and size the grading side stages the
+hook's arguments (``stage``) and says how many calls a block makes
+(``prepare``): each call's argument set is the staged one with the argument
+that varies (:func:`vary_path`) replaced by its own slice of the pool. Then,
+each round, the grading side writes fresh values into the pool and drives
+one *window*, all of it timed by the CPU time of the worker's cgroup:
+
+* ``bench``: call the hook on each argument set in turn, the garbage
+  collector off, keeping every output (the block, timed on its own too);
+* ``commit``: the kept outputs themselves when they are small
+  (:data:`FULL_COMMIT_BYTES` for the block), written to the pool (the
+  grading side checks every one of them); else one fingerprint per output
+  (:mod:`harness.worker.fingerprint`), answered,
+  the grading side then picks calls at random and asks for their outputs
+  (``reveal``).
+
+Nothing here is trusted: a plugin can change any of it, and the grading side
+checks what comes out (the count of outputs, the outputs against their
+fingerprints and the reference's) and charges all the CPU time of the
+window, not just the block.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import mmap
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from harness.worker.fingerprint import fingerprint, leaves
+
+LeafPath = list[str | int]
+#: A block's outputs up to this size (as float64) are committed whole, not by fingerprints.
+FULL_COMMIT_BYTES = 256 * 1024
+
+
+def vary_path(kwargs: dict[str, Any]) -> LeafPath | None:
+    """Where the argument that varies from call to call is: the largest float array, else a float scalar.
+
+    A path of keys and indices into ``kwargs`` (``["X"]``, ``["params", 0, 0]``).
+    """
+    arrays: list[tuple[int, LeafPath]] = []
+    scalars: list[LeafPath] = []
+
+    def walk(value: Any, path: LeafPath) -> None:
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size >= 1:
+            arrays.append((value.size, path))
+        elif isinstance(value, float):
+            scalars.append(path)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, [*path, i])
+
+    for key, value in kwargs.items():
+        walk(value, [key])
+    if arrays:
+        return max(arrays, key=lambda a: a[0])[1]  # the first of the largest
+    return scalars[0] if scalars else None
+
+
+def get_leaf(tree: Any, path: LeafPath) -> Any:
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def with_leaf(tree: Any, path: LeafPath, leaf: Any) -> Any:
+    """A copy of ``tree`` along ``path`` (dicts, lists, tuples) with ``leaf`` at its end; the rest shared."""
+    if not path:
+        return leaf
+    head, rest = path[0], path[1:]
+    if isinstance(tree, dict):
+        return {**tree, head: with_leaf(tree[head], rest, leaf)}
+    items = list(tree)
+    items[head] = with_leaf(items[head], rest, leaf)
+    return tuple(items) if isinstance(tree, tuple) else items
+
+
+class Bench:
+    """The staged hook of a speed measurement and the argument set of each call of a block.
+
+    The argument that varies is an array read from the pool (call ``i`` of a
+    block reads the ``i``-th slice; the staged value is the first slice, which
+    the grading side fills before a block on the staged input) or a float
+    read from it.
+    """
+
+    def __init__(self, functions: dict[str, Callable[..., Any]], pool: np.ndarray | None = None) -> None:
+        self.functions = functions
+        self.pool = pool if pool is not None else np.empty(0)
+        self.hook = ""
+        self.base: dict[str, Any] = {}
+        self.path: LeafPath | None = None
+        self.shape: tuple[int, ...] | None = None  # the varied array's shape (None: a float, or nothing varies)
+        self.calls: list[dict[str, Any]] = []
+        self.kept: list[Any] = []
+
+    def stage(self, hook: str, kwargs: dict[str, Any], path: LeafPath | None, shape: list[int] | None) -> None:
+        self.hook, self.path, self.calls, self.kept = hook, path, [], []
+        self.shape = tuple(shape) if shape is not None and path is not None else None
+        self.base = kwargs if self.shape is None else with_leaf(kwargs, path, self._slices(1)[0])
+
+    def _slices(self, count: int) -> np.ndarray:
+        """``count`` inputs of the varied array's shape, side by side in the pool."""
+        size = math.prod(self.shape or ())
+        if count * size > self.pool.size:
+            raise ValueError(f"{count} inputs of {size} values do not fit in the pool")
+        return self.pool[:count * size].reshape(count, *self.shape)
+
+    def prepare(self, count: int) -> None:
+        """The argument sets of ``count`` calls, each reading its own slice of the pool.
+
+        Arrays are views of the pool, so a set made once serves every round;
+        a float is read from the pool, so its sets are made again each round.
+        """
+        self.kept = []
+        if self.path is None:
+            self.calls = [self.base] * count
+        elif self.shape is None:  # a float
+            self.calls = [with_leaf(self.base, self.path, float(v)) for v in self.pool[:count]]
+        elif len(self.calls) != count:
+            slices = self._slices(count)
+            self.calls = [with_leaf(self.base, self.path, slices[i]) for i in range(count)]
+
+    def run(self, number: int, fresh: bool = True) -> int:
+        """Call the hook on the first ``number`` prepared argument sets (or, not ``fresh``, the staged one)."""
+        if number == 0:  # an empty request: the cost of the channel alone
+            return 0
+        fn = self.functions[self.hook]
+        calls, outs = self.calls[:number] if fresh else [self.base] * number, [None] * number
+        if len(calls) < number:
+            raise ValueError(f"{len(calls)} calls prepared, {number} asked for")
+        gc.disable()
+        try:
+            for i, kwargs in enumerate(calls):
+                outs[i] = fn(**kwargs)
+        finally:
+            gc.enable()
+        self.kept = outs
+        return len(calls)
+
+    def commit(self) -> dict[str, Any]:
+        """The kept outputs, whole (``outputs``: an (N, k) float64 matrix) or as ``fingerprints`` (N, 2)."""
+        size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
+        if size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
+            whole = flat_outputs(self.kept)
+            if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.pool.size:
+                self.pool[:whole.size] = whole.reshape(-1)  # the block's inputs are spent by now
+                return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
+        prints = np.array([fingerprint(o) for o in self.kept], dtype=np.float64).reshape(-1, 2)
+        return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8}
+
+
+    def show(self, indices: list[int]) -> list[list[int]]:
+        """Write the outputs of calls ``indices`` to the pool, every leaf flattened, one after another.
+
+        Returns each output's leaf sizes. (The pool's inputs are spent by then.)
+        """
+        flat = [np.asarray(leaf, dtype=np.float64).ravel() for i in indices for leaf in leaves(self.kept[i])]
+        total = sum(len(f) for f in flat)
+        if total > self.pool.size:
+            raise ValueError(f"{total} values do not fit in the pool")
+        at = 0
+        for f in flat:
+            self.pool[at:at + len(f)] = f
+            at += len(f)
+        return [[int(np.size(leaf)) for leaf in leaves(self.kept[i])] for i in indices]
+
+
+def flat_outputs(outputs: list[Any]) -> np.ndarray | None:
+    """The outputs as rows of one float64 matrix (every leaf flattened), or None when their sizes differ."""
+    try:
+        matrix = np.asarray(outputs, dtype=np.float64)  # one C loop when every output has one shape
+        return matrix.reshape(len(outputs), -1)
+    except (ValueError, TypeError):
+        pass
+    rows = [np.concatenate([np.asarray(leaf, dtype=np.float64).ravel() for leaf in leaves(o)] or [np.empty(0)])
+            for o in outputs]
+    if len({len(r) for r in rows}) > 1:
+        return None
+    return np.stack(rows) if rows else np.empty((0, 0))
+
+
+def map_pool(spec: str) -> np.ndarray:
+    """The memory shared with the grading side (``"FD:BYTES"``), as float64, its pages in place now."""
+    fd, size = (int(part) for part in spec.split(":"))
+    view = np.frombuffer(mmap.mmap(fd, size), dtype=np.float64)
+    view[:] = 0.0  # fault the pages in before any timed call
+    return view
