@@ -107,22 +107,29 @@ class _ForbiddenMessages:
 FORBIDDEN_MESSAGES = _ForbiddenMessages()
 
 
-def shared_pool(size: int) -> tuple[int | None, np.ndarray | None]:
-    """Memory for a speed worker's fresh inputs: a descriptor to hand it, and this side's float64 view.
+class SharedPool:
+    """Memory the grading side shares with speed workers: the timed calls' fresh inputs, read in place.
 
-    The grading side writes each round's inputs there, the worker's timed
-    calls read them in place: no file is read or mapped in a timed window.
+    One for a whole speed measurement, handed to every worker of it (the
+    reference's and the plugins'), so that all sides read their inputs from
+    the same physical memory; the grading side writes a side's inputs there
+    right before its timed window, and wipes what a worker wrote back
+    (outputs) as soon as it has read it. No file is read or mapped in a timed
+    window.
     """
-    if size <= 0:
-        return None, None
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("harness-pool")
-    else:  # no memfd (not Linux): an unlinked temporary file
-        fd, name = tempfile.mkstemp(prefix="harness-pool-")
-        os.unlink(name)
-    os.ftruncate(fd, size)
-    view = np.frombuffer(mmap.mmap(fd, size), dtype=np.float64)
-    return fd, view
+
+    def __init__(self, size: int) -> None:
+        if hasattr(os, "memfd_create"):
+            self.fd = os.memfd_create("harness-pool")
+        else:  # no memfd (not Linux): an unlinked temporary file
+            self.fd, name = tempfile.mkstemp(prefix="harness-pool-")
+            os.unlink(name)
+        os.ftruncate(self.fd, size)
+        self.size = size
+        self.view = np.frombuffer(mmap.mmap(self.fd, size), dtype=np.float64)
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def worker_env(scratch: Path, trusted_cache: bool) -> dict[str, str]:
@@ -165,7 +172,8 @@ def _signal_name(code: int) -> str:
 class WorkerProcess:
     """One sandboxed worker running one plugin."""
 
-    def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = ()) -> None:
+    def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = (),
+                 pool: SharedPool | None = None) -> None:
         self.spec = spec
         self.limits = limits
         self.scratch = Path(tempfile.mkdtemp(prefix="harness-worker-"))
@@ -183,20 +191,18 @@ class WorkerProcess:
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker.serve", str(req_r), str(resp_w),
                 json.dumps(spec.to_dict()), str(self.scratch), json.dumps(access.to_dict())]
-        pool_fd, self.pool = shared_pool(limits.pool_bytes)
-        if pool_fd is not None:
-            argv.append(f"{pool_fd}:{limits.pool_bytes}")
+        self.pool = pool.view if pool is not None else None
+        if pool is not None:
+            argv.append(f"{pool.fd}:{pool.size}")
         self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            pass_fds=(req_r, resp_w) + ((pool_fd,) if pool_fd is not None else ()), env=env,
+            pass_fds=(req_r, resp_w) + ((pool.fd,) if pool is not None else ()), env=env,
             cwd=self.scratch / "work", preexec_fn=lambda: preexec(limits, self.cgroups),
         )
         os.close(req_r)
         os.close(resp_w)
-        if pool_fd is not None:
-            os.close(pool_fd)
         self._buf = b""
         self._next_id = 0
         self._issued: set[str] = set()
@@ -612,8 +618,10 @@ class PluginSession:
     where the sandbox cannot find every process a task left, in one worker).
     """
 
-    def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = ()) -> None:
+    def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = (),
+                 pool: SharedPool | None = None) -> None:
         self.spec, self.limits, self.writable = spec, limits, list(writable)
+        self.pool = pool  # speed: the memory its workers share with the grading side
         self.worker: WorkerProcess | None = None
         self.hooks: set[str] | None = None
         self.notes: list[str] = []
@@ -625,7 +633,7 @@ class PluginSession:
         if self.worker is None or not self.worker.alive():
             if self.worker is not None:
                 self.worker.close()
-            self.worker = WorkerProcess(self.spec, self.limits, self.writable)
+            self.worker = WorkerProcess(self.spec, self.limits, self.writable, self.pool)
             self.worker.hello()
             self.hooks = self.worker.hooks
             self.notes = self.worker.notes

@@ -61,7 +61,6 @@ class Limits:
     start_seconds: float = 120.0  # importing the plugin (Numba may compile)
     cpu: int | None = None  # pin the worker to this CPU (speed: both sides on one core)
     timed: bool = False  # speed: account the worker's CPU time and let it be frozen (cgroups)
-    pool_bytes: int = 0  # speed: memory shared with the grading side for the timed calls' fresh inputs
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from pytest_benchmark.stats import Stats
 from harness import codec
 from harness.codec import Invalid, as_float64
 from harness.grading.model import Task
-from harness.grading.runner import LoadFailed, PluginSession, WorkerDied
+from harness.grading.runner import LoadFailed, PluginSession, SharedPool, WorkerDied
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.worker.bench import get_leaf, vary_path, with_leaf
@@ -213,6 +213,7 @@ class TimedWorker:
                 n = sum(leaf_sizes)
                 out.append((np.array(worker.pool[at:at + n]), leaf_sizes))
                 at += n
+            worker.pool[:at] = 0.0  # read: the next side in the pool must not find them
             return out
         answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
         try:
@@ -239,7 +240,9 @@ def _committed(answer: dict[str, Any], pool: np.ndarray | None) -> tuple[np.ndar
             rows, width = int(answer["outputs"]), int(answer["width"])
             if pool is None or rows < 0 or width < 0 or rows * width > pool.size:
                 return None, None
-            return np.array(pool[:rows * width]).reshape(rows, width), None
+            outputs = np.array(pool[:rows * width]).reshape(rows, width)
+            pool[:rows * width] = 0.0  # read: the next side in the pool must not find them
+            return outputs, None
         return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
     except (KeyError, TypeError, ValueError):
         return None, None
@@ -263,16 +266,17 @@ def _unpredictable() -> np.random.Generator:
 
 
 def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
-    """``count`` fresh inputs: every element of ``base`` times its own factor in [1 - jitter, 1].
+    """``count`` fresh inputs: every element of ``base`` times its own factor in (1 - jitter, 1].
 
     Signs, zeros and the staged range are kept (labels of 0 and 1 stay in
-    [0, 1], probabilities stay probabilities); each element's factor is one
-    of 256 levels drawn afresh for every element of every call, from the
-    system's random source, so no input repeats and none can be known before
-    its window.
+    [0, 1], probabilities stay probabilities); each factor is drawn afresh,
+    at double precision, for every element of every call, from the system's
+    random source, so no input repeats (not even a one-number input) and
+    none can be known before its window.
     """
     base = np.asarray(base, dtype=np.float64)
-    pool = np.multiply(_unpredictable().integers(0, 256, (count, *base.shape), dtype=np.uint8), -jitter / 256)
+    pool = _unpredictable().random((count, *base.shape))
+    pool *= -jitter
     pool += 1.0
     pool *= base
     return pool
@@ -466,8 +470,9 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
            timeout: float) -> tuple[Window, dict[int, Window]]:
     """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
 
-    Every side is frozen (and waited for) before the round's inputs are
-    written to its pool, and thawed only within its own window. The rounds
+    Every side is frozen (and waited for) first; the round's inputs are
+    written to a side's pool right before its window (so every side finds
+    them as fresh in the caches), and it is thawed only within that window. The rounds
     are summed in pairs (:func:`_summarize`), so a side's place in the order,
     and what ran before it, cancel out.
     """
@@ -479,16 +484,20 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
     ref_window, windows = None, {}
     try:
         for side in sides:
-            worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
-            worker.frozen(True, wait=True)
-            worker.load(None if pool is None else pool[:count])
+            (ref if side is None else side.worker).frozen(True, wait=True)
         for side in order:
             try:
+                worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
+                worker.load(None if pool is None else pool[:count])  # frozen: seen only in its window
                 if side is None:
                     ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True)
                 else:
-                    windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
-                                                           frozen=True)
+                    try:
+                        windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                               frozen=True)
+                    finally:
+                        if len(live) > 1 and ref.session.pool is not None:  # what a plugin left in the
+                            ref.session.pool.view[:] = 0.0  # shared pool, the next plugin must not find
             except Voided as exc:
                 if side is None:
                     raise RuntimeError(str(exc)) from None
@@ -587,11 +596,12 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     """
     opts = options or SpeedOptions()
     # All workers on one core, never at the same time: the same caches, the same clock speed.
-    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True, pool_bytes=opts.pool_bytes)
+    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
+    pool = SharedPool(opts.pool_bytes)  # one for all sides: every input read from the same memory
     ref_spec = resolve("reference")
-    ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec)), limits)
+    ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
     writables = writables or [[] for _ in specs]
-    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w)), limits), table)
+    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool), limits), table)
              for spec, w, table in zip(specs, writables, tables, strict=True)]
     rng = np.random.default_rng(seed + 7919)
     try:
@@ -610,6 +620,7 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
         ref.session.close()
         for g in group:
             g.worker.session.close()
+        pool.close()
     out = []
     for g in group:
         per_size = pd.DataFrame([{k: v for k, v in asdict(r).items() if not k.endswith("_rounds")}
@@ -624,7 +635,10 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     """Every size of one task, smallest first, for the plugins that passed it."""
     stopped: dict[int, str] = {}
     ready: list[_Plugin] = []
-    for g in members:  # a fresh fork of each plugin's worker: what an earlier task did is gone
+    # A fresh fork of each worker, the reference's too: what an earlier task did is gone, and every
+    # side's memory is as new as the others' (a long-lived process's memory is faster on some machines).
+    ref.session.start().fork_task()
+    for g in members:
         try:
             g.worker.session.start().fork_task()
             ready.append(g)
@@ -658,6 +672,7 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     finally:
         for g in ready:
             g.worker.session.end_task()
+        ref.session.end_task()
 
 
 def _geomean(values: pd.Series) -> float:
