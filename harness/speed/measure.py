@@ -48,7 +48,7 @@ from harness.grading.model import Task
 from harness.grading.runner import LoadFailed, PluginSession, SharedPool, WorkerDied
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
-from harness.worker.bench import get_leaf, vary_path, with_leaf
+from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
 from harness.worker.fingerprint import leaves
 from harness.worker.fingerprint import matches as fingerprint_matches
 
@@ -58,8 +58,9 @@ _SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictab
 
 @dataclass(frozen=True)
 class SpeedOptions:
-    rounds: int = 10  # at most; even: rounds are summed in pairs
-    target_block_s: float = 0.003  # a block of the reference's calls lasts about this long
+    rounds: int = 8  # planned, at most; even: rounds are summed in pairs
+    extra_rounds: int = 4  # more, a pair at a time, while a ratio's interval is wider than the resolution
+    target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
     pool_bytes: int = 16 * 1024 * 1024  # memory shared with each worker: a round's fresh inputs, at most
     jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times [1 - jitter, 1]
     call_budget_s: float = 1.0
@@ -99,8 +100,12 @@ class Voided(Exception):
 VOIDED = "speed voided for the task"
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
-SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit (1 when outputs are over 1 MiB)
-ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
+SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
+BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
+FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
+ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
+ROUND_COST_S = 0.004
+LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do  # the harness's own time in a round (fresh inputs, freezing, checks), about
 
 
 @dataclass
@@ -124,8 +129,10 @@ class TimedWorker:
     def __init__(self, session: PluginSession, limits: Limits) -> None:
         self.session = session
         self.limits = limits
-        self.overhead = 0.0  # CPU time of an empty bench request (the channel), from the reference only
+        self.overhead = 0.0  # CPU time of a window of no call (the channel), from the reference only
         self.staged_leaf: np.ndarray | None = None  # the varied array as staged (it reaches the worker by its pool)
+        self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
+        self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -156,22 +163,25 @@ class TimedWorker:
         """The hook and its arguments; the varied array goes by the pool, not by a file."""
         leaf = get_leaf(kwargs, path) if path is not None else None
         shape = None
-        self.staged_leaf = None
+        self.staged_leaf, self.whole, self.room = None, True, 0
         if isinstance(leaf, np.ndarray):
             self.staged_leaf, shape = np.ascontiguousarray(leaf, dtype=np.float64).reshape(-1), list(leaf.shape)
             kwargs = with_leaf(kwargs, path, np.empty(0))
         self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook, vary=path, shape=shape)
 
     def empty_block(self) -> float:
+        """The CPU time of a window of no call: the channel and the request, as the clock sees them."""
         t0 = self.clock()
-        self.send("bench", 5.0, number=0, fresh=False)
+        self.send("window", 5.0, count=0, fresh=False)
         return self.clock() - t0
 
     def window(self, count: int, timeout: float, fresh: bool = True, frozen: bool = False) -> Window:
-        """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one), then the commit; timed.
+        """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one) and their commit; timed.
 
-        A ``frozen`` worker is thawed once its clock started and frozen again
-        when it stopped: whatever the plugin does with the inputs is inside.
+        One request, timed here by the worker's cgroup; a ``frozen`` worker is
+        thawed once its clock started and frozen again when it stopped:
+        whatever the plugin does with the inputs is inside. The block's own
+        time is the worker's word (used for the reference only).
         """
         if not fresh:
             self.load(None)
@@ -179,11 +189,7 @@ class TimedWorker:
         if frozen:
             self.frozen(False)
         try:
-            self.send("prepare", timeout, count=count)
-            b0 = self.clock()
-            self.send("bench", timeout, number=count, fresh=fresh)
-            b1 = self.clock()
-            answer = self.send("commit", timeout)
+            answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole)
             t1 = self.clock()
         finally:
             if frozen:
@@ -192,8 +198,9 @@ class TimedWorker:
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
         if got != count:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
-        size = answer.get("bytes")
-        return Window(t1 - t0, b1 - b0, outputs, prints, size if isinstance(size, int) else 0)
+        size, block = answer.get("bytes"), answer.get("block")
+        block = float(block) if isinstance(block, int | float) and math.isfinite(block) else 0.0
+        return Window(t1 - t0, min(max(block, 0.0), t1 - t0), outputs, prints, size if isinstance(size, int) else 0)
 
     def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of the last block: each as its leaves flattened, and their sizes.
@@ -269,14 +276,19 @@ def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
     """``count`` fresh inputs: every element of ``base`` times its own factor in (1 - jitter, 1].
 
     Signs, zeros and the staged range are kept (labels of 0 and 1 stay in
-    [0, 1], probabilities stay probabilities); each factor is drawn afresh,
-    at double precision, for every element of every call, from the system's
-    random source, so no input repeats (not even a one-number input) and
-    none can be known before its window.
+    [0, 1], probabilities stay probabilities); each factor is drawn afresh for
+    every element of every call from the system's random source (one of 256
+    levels in an input of :data:`FINE_BELOW` elements or more, where no two
+    inputs can be alike; at double precision in a smaller one, so that not even
+    a one-number input repeats), and none can be known before its window.
     """
     base = np.asarray(base, dtype=np.float64)
-    pool = _unpredictable().random((count, *base.shape))
-    pool *= -jitter
+    rng = _unpredictable()
+    if base.size >= FINE_BELOW:
+        pool = np.multiply(rng.integers(0, 256, (count, *base.shape), dtype=np.uint8), -jitter / 256)
+    else:
+        pool = rng.random((count, *base.shape))
+        pool *= -jitter
     pool += 1.0
     pool *= base
     return pool
@@ -360,26 +372,32 @@ def _slower_than(ref_call: float, opts: SpeedOptions) -> str:
     return f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
 
 
-def _start_plugin(p: _Timed, ref_call: float, n_ref: int, opts: SpeedOptions) -> None:
+def _start_plugin(p: _Timed, ref_first: Window, ref_call: float, opts: SpeedOptions) -> None:
     """The plugin's first call, then its time per call; a call over the budget stops it ("slower than").
 
-    (``p.worker.overhead`` is the reference's: a plugin's own empty requests are not to be trusted.)
+    Timed by the plugin's cgroup, less what the reference's first window cost
+    besides its call (a plugin's word on its own block is not trusted).
     """
+    harness = ref_first.total - ref_first.block
     first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
-    p.res.plugin_first_call_s = max(first.block - p.worker.overhead, 0.0)
+    p.res.plugin_first_call_s = max(first.total - harness, 0.0)
+    if LONG_CALL_S <= p.res.plugin_first_call_s <= opts.call_budget_s:  # a long call: its first tells enough
+        p.one_call = p.res.plugin_first_call_s
+        return
     try:
         one = p.worker.window(1, opts.call_budget_s + 1.0, fresh=False)
     except WorkerDied:
         p.stop(_slower_than(ref_call, opts))
         return
-    p.one_call = max(one.block - p.worker.overhead, 0.0)
+    p.one_call = max(one.total - harness, 0.0)  # rough for short calls: refined by the warm-up round
     if p.one_call > opts.call_budget_s:
         p.stop(_slower_than(ref_call, opts))
-        return
-    k = int(min(n_ref, max(1, opts.target_block_s / 4 / max(p.one_call, 1e-9))))
-    if k > 1:  # one call is too short to time: a few, about a quarter of a block
-        w = p.worker.window(k, max(40 * k * p.one_call, 10.0), fresh=False)
-        p.one_call = max(w.block - p.worker.overhead, 0.0) / k
+
+
+def _calls(per_call: float, n_ref: int, ref_call: float, opts: SpeedOptions) -> int:
+    """A plugin's calls a block: the reference's N, unless that makes its block very long."""
+    longest = max(4 * opts.target_block_s, n_ref * ref_call)
+    return n_ref if per_call * n_ref <= longest else max(1, int(longest / max(per_call, 1e-12)))
 
 
 def _calibrate(ref: TimedWorker, target: float, most: int) -> float:
@@ -387,7 +405,7 @@ def _calibrate(ref: TimedWorker, target: float, most: int) -> float:
     number, per_call = 1, 0.0
     for _ in range(8):
         w = ref.window(number, max(40 * target, 10.0), fresh=False)
-        per_call = max(w.block - ref.overhead, 0.0) / number
+        per_call = w.block / number
         if per_call * number >= target / 4 or number >= most:
             break
         grow = target / 2 / per_call / number if per_call > 0 else 10.0
@@ -408,59 +426,67 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         except (WorkerDied, RuntimeError) as exc:
             p.stop(f"not timed: {exc}")
     first = ref.window(1, ref.limits.case_seconds, fresh=False)
-    ref_first = max(first.block - ref.overhead, 0.0)
+    ref_first = first.block
     most = int(max(1, min(MAX_CALLS, opts.pool_bytes // leaf_bytes, KEEP_BYTES // max(first.out_bytes, 8))))
-    ref_call = _calibrate(ref, opts.target_block_s, most)
+    ref_call = first.block if first.block >= LONG_CALL_S else _calibrate(ref, opts.target_block_s, most)
     n_ref = int(min(most, max(1, math.ceil(opts.target_block_s / ref_call))))
-    samples = SAMPLES if first.out_bytes <= 1024 * 1024 else 1
+    samples = SAMPLES if first.out_bytes <= BIG_OUTPUT_BYTES else 1
     for p in timed:
         p.res.reference_first_call_s = ref_first
         if p.out:
             continue
         try:
-            _start_plugin(p, ref_call, n_ref, opts)
+            _start_plugin(p, first, ref_call, opts)
         except Voided as exc:
             p.stop(str(exc))
         except (WorkerDied, RuntimeError) as exc:
             p.stop(f"not timed: {exc}")
-        # as many calls as the reference, unless that makes the plugin's block very long
-        longest = max(20 * opts.target_block_s, n_ref * ref_call)
-        p.number = n_ref if p.one_call * n_ref <= longest else max(1, int(longest / max(p.one_call, 1e-12)))
-        p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
+        p.number = _calls(p.one_call, n_ref, ref_call, opts)
     # Rounds: as many as the size's budget pays for (per plugin), an even number from 4 to opts.rounds.
     a_round = n_ref * ref_call + sum(p.number * p.one_call for p in timed if not p.out) + ROUND_COST_S
     budget = opts.size_budget_s * max(1, sum(not p.out for p in timed))
-    rounds = 2 * int(min(opts.rounds, max(4, budget / a_round)) // 2)
+    fewest = 2 if ref_call >= LONG_CALL_S else 4  # long blocks are steady: one pair is enough
+    rounds = 2 * int(min(opts.rounds, max(fewest, budget / a_round)) // 2)
     timeout = max(40 * a_round, 10.0)
+    # Blocks with large outputs get their heap grown and shifted each round (memory luck averages out).
+    room = 2 * n_ref * first.out_bytes if n_ref * first.out_bytes >= ROOM_FROM_BYTES else 0
+    whole = n_ref * first.out_bytes <= FULL_COMMIT_BYTES  # as the reference's block would commit, for all
     for side in [ref, *(p.worker for p in timed if not p.out)]:  # the calls' argument sets, made once
+        side.room, side.whole = min(room, ROOM_MAX_BYTES), whole
         try:
-            side.send("prepare", side.limits.case_seconds, count=n_ref)
+            side.send("prepare", side.limits.case_seconds, count=n_ref, room=side.room)
         except (WorkerDied, RuntimeError) as exc:
             if side is ref:
                 raise
             next(p for p in timed if p.worker is side).stop(f"not timed: {exc}")
     ref_per_call: list[float] = []
-    for i in range(-1, rounds):  # round -1 warms up: the first fresh inputs, outputs' memory
+    # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
+    for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
         live = [p for p in timed if not p.out]
-        if not live:
+        if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
         pool = make_pool(leaf, n_ref, opts.jitter) if leaf is not None else None
         ref_window, windows = _round(ref, live, pool, n_ref, i, timeout)
-        ref_compute = max(ref_window.block - ref.overhead, 1e-12)
-        harness_cost = ref_window.total - ref_window.block  # the harness's own work in a window
+        ref_compute = max(ref_window.block, 1e-12)
+        # The harness's own work in a window: the request (fixed) and the commit (per call).
+        per_call_harness = max(ref_window.total - ref_window.block - ref.overhead, 0.0) / n_ref
         live = [p for p in live if not p.out]
         _check_round(ref, ref_window, live, windows, samples, task)
-        if i < 0:
+        if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
+            for p in live:
+                if not p.out and id(p) in windows:
+                    p.one_call = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) / p.number
+                    p.number = _calls(p.one_call, n_ref, ref_call, opts)
             continue
         ref_per_call.append(ref_compute / n_ref)
         for p in live:
             if p.out:
                 continue
-            # the harness's work grows with the calls (the commit): a plugin timed on fewer calls pays less
-            charged = max(windows[id(p)].total - harness_cost * p.number / n_ref - ref.overhead, 0.0)
+            charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0)
             p.per_call.append(charged / p.number)
             p.ratios.append(p.per_call[-1] / ref_per_call[-1])
     for p in timed:
+        p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
         if not p.out:
             _summarize(p, np.array(ref_per_call[:len(p.ratios)]), seed, opts)
     return [p.res for p in timed]
@@ -526,6 +552,8 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             except Voided as exc:
                 p.stop(str(exc))
         return
+    if ref_window.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5:
+        return  # big outputs: checked in a random half of the rounds, drawn after the commits
     picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
     wanted = sorted({j for js in picks.values() for j in js})
     expected = dict(zip(wanted, ref.reveal(wanted, ref_window.out_bytes), strict=True)) if wanted else {}
@@ -542,11 +570,25 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             p.stop(f"not timed: {exc}")
 
 
+def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
+    """The ratio of each pair of rounds: the pair's plugin time over its reference time."""
+    pairs = min(len(plugin_per_call), len(ref_per_call)) // 2
+    plug, ref = np.array(plugin_per_call[:2 * pairs]), np.array(ref_per_call[:2 * pairs])
+    return (plug[0::2] + plug[1::2]) / np.maximum(ref[0::2] + ref[1::2], 1e-12)
+
+
+def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
+    """Whether a plugin's interval so far is narrower than the method's resolution (no more rounds needed)."""
+    ratios = _pair_ratios(p.per_call, ref_per_call)
+    if len(ratios) < 2:
+        return False
+    low, high = bootstrap_median_ci(ratios)
+    return high / low <= 1.0 + opts.resolution
+
+
 def _summarize(p: _Timed, ref_per_call: np.ndarray, seed: int, opts: SpeedOptions) -> None:
     """The ratio of a size: the median over pairs of rounds of the pair's plugin time over its reference time."""
-    res, pairs = p.res, len(p.per_call) // 2
-    plug, ref = np.array(p.per_call[:2 * pairs]), ref_per_call[:2 * pairs]
-    ratios = (plug[0::2] + plug[1::2]) / np.maximum(ref[0::2] + ref[1::2], 1e-12)
+    res, ratios = p.res, _pair_ratios(p.per_call, list(ref_per_call))
     res.rounds = len(p.per_call)
     res.plugin_s, res.reference_s = float(np.median(p.per_call)), float(np.median(ref_per_call))
     res.ratio = float(np.median(ratios))

@@ -6,11 +6,12 @@ hook's arguments (``stage``) and says how many calls a block makes
 (``prepare``): each call's argument set is the staged one with the argument
 that varies (:func:`vary_path`) replaced by its own slice of the pool. Then,
 each round, the grading side writes fresh values into the pool and drives
-one *window*, all of it timed by the CPU time of the worker's cgroup:
+one *window* (one request), all of it timed by the CPU time of the
+worker's cgroup:
 
-* ``bench``: call the hook on each argument set in turn, the garbage
-  collector off, keeping every output (the block, timed on its own too);
-* ``commit``: the kept outputs themselves when they are small
+* the *block*: call the hook on each argument set in turn, the garbage
+  collector off, keeping every output;
+* the *commit*: the kept outputs themselves when they are small
   (:data:`FULL_COMMIT_BYTES` for the block), written to the pool (the
   grading side checks every one of them); else one fingerprint per output
   (:mod:`harness.worker.fingerprint`), answered,
@@ -26,8 +27,10 @@ window, not just the block.
 from __future__ import annotations
 
 import gc
+import itertools
 import math
 import mmap
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -100,6 +103,8 @@ class Bench:
         self.shape: tuple[int, ...] | None = None  # the varied array's shape (None: a float, or nothing varies)
         self.calls: list[dict[str, Any]] = []
         self.kept: list[Any] = []
+        self.heap_room = 0  # bytes of heap grown for the outputs (see _shift_heap)
+        self.gap = np.empty(0)
 
     def stage(self, hook: str, kwargs: dict[str, Any], path: LeafPath | None, shape: list[int] | None) -> None:
         self.hook, self.path, self.calls, self.kept = hook, path, [], []
@@ -113,21 +118,29 @@ class Bench:
             raise ValueError(f"{count} inputs of {size} values do not fit in the pool")
         return self.pool[:count * size].reshape(count, *self.shape)
 
-    def _shuffle_heap(self) -> None:
-        if not getattr(self, "_grown", False):
-            chunks = [np.ones(1 << 20) for _ in range(12)]  # 96 MiB of heap, touched, then freed (kept by malloc)
-            del chunks
-            self._grown = True
-        self.spacer = np.empty(int(np.random.randint(0, 2 << 20)))
+    def _shift_heap(self, room: int) -> None:
+        """Put this block's outputs somewhere else in the heap than the last block's.
 
-    def prepare(self, count: int) -> None:
+        A process's memory is faster or slower by luck on some machines (how
+        the pages are backed): a random gap before the outputs makes every
+        round draw its luck anew, so that it averages out instead of biasing
+        one side. The heap is first grown to ``room`` bytes (pages touched,
+        then freed: malloc keeps them), so no timed call meets a new page.
+        """
+        if room > self.heap_room:
+            chunks = [np.ones(min(room - done, 8 << 20) // 8) for done in range(0, room, 8 << 20)]
+            del chunks
+            self.heap_room = room
+        self.gap = np.empty(int(np.random.randint(0, max(room // 16, 1))))  # bytes / 8 / 2: up to half the room
+
+    def prepare(self, count: int, room: int = 0) -> None:
         """The argument sets of ``count`` calls, each reading its own slice of the pool.
 
         Arrays are views of the pool, so a set made once serves every round;
         a float is read from the pool, so its sets are made again each round.
         """
         self.kept = []
-        self._shuffle_heap()
+        self._shift_heap(room)
         if self.path is None:
             self.calls = [self.base] * count
         elif self.shape is None and len(self.path) == 1:  # a float argument: set in place, at C speed mostly
@@ -159,10 +172,26 @@ class Bench:
         self.kept = outs
         return len(calls)
 
-    def commit(self) -> dict[str, Any]:
-        """The kept outputs, whole (``outputs``: an (N, k) float64 matrix) or as ``fingerprints`` (N, 2)."""
+    def window(self, count: int, fresh: bool = True, room: int = 0, whole: bool = True) -> dict[str, Any]:
+        """One timed window, in one request: prepare, call (the block), commit.
+
+        ``block`` is the block's CPU time as this process counts it; the
+        grading side uses it for the reference only (it times every window
+        itself, by the worker's cgroup).
+        """
+        self.prepare(count, room)
+        before = _cpu()
+        calls = self.run(count, fresh)
+        block = _cpu() - before
+        return {"calls": calls, "block": block, **self.commit(whole)}
+
+    def commit(self, whole: bool = True) -> dict[str, Any]:
+        """The kept outputs, ``whole`` (``outputs``: an (N, k) float64 matrix, in the pool) or as ``fingerprints``.
+
+        The grading side says which (the same for every side of a measurement).
+        """
         size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
-        if size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
+        if whole and size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
             whole = flat_outputs(self.kept)
             if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.pool.size:
                 self.pool[:whole.size] = whole.reshape(-1)  # the block's inputs are spent by now
@@ -187,8 +216,20 @@ class Bench:
         return [[int(np.size(leaf)) for leaf in leaves(self.kept[i])] for i in indices]
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def flat_outputs(outputs: list[Any]) -> np.ndarray | None:
     """The outputs as rows of one float64 matrix (every leaf flattened), or None when their sizes differ."""
+    if outputs and type(outputs[0]) is tuple and all(type(v) is float for v in outputs[0]):
+        try:  # tuples of floats (six numbers, say): one pass over them all
+            flat = np.fromiter(itertools.chain.from_iterable(outputs), dtype=np.float64)
+            if flat.size == len(outputs) * len(outputs[0]):
+                return flat.reshape(len(outputs), -1)
+        except (ValueError, TypeError):
+            pass
     try:
         matrix = np.asarray(outputs, dtype=np.float64)  # one C loop when every output has one shape
         return matrix.reshape(len(outputs), -1)

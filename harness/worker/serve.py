@@ -14,8 +14,8 @@ and writes their outputs to ``out/out-ID.npz``; speed (a worker started
 with a pool, memory it shares with the grading side; see
 :mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
 "shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
-its calls' argument sets, then each timed window is ``{"op": "bench",
-"number", "fresh"}`` and ``{"op": "commit"}``; ``{"op": "show", "indices"}``
+its calls' argument sets, then each timed window is one ``{"op": "window",
+"count", "fresh", "room"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
 writes outputs of the last block to the pool and ``{"op": "reveal",
 "indices"}`` to ``out/``; ``{"op": "exit"}``.
 
@@ -231,17 +231,16 @@ class Worker:
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         rid = req["id"]
         op = req["op"]
-        if op in ("prepare", "bench", "commit", "show"):  # a speed measurement (harness.worker.bench)
+        if op in ("prepare", "window", "show"):  # a speed measurement (harness.worker.bench)
             try:
                 if op == "prepare":
-                    self.bench.prepare(int(req["count"]))
+                    self.bench.prepare(int(req["count"]), min(int(req.get("room", 0)), 1 << 27))
                     return {"id": rid, "status": "ok"}
-                if op == "bench":
-                    return {"id": rid, "status": "ok",
-                            "calls": self.bench.run(int(req["number"]), bool(req.get("fresh", True)))}
-                if op == "show":
-                    return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
-                return {"id": rid, "status": "ok", **self.bench.commit()}
+                if op == "window":
+                    return {"id": rid, "status": "ok", **self.bench.window(
+                        int(req["count"]), bool(req.get("fresh", True)), min(int(req.get("room", 0)), 1 << 27),
+                        bool(req.get("whole", True)))}
+                return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
         out = self.scratch / "out" / f"out-{rid}.npz"
