@@ -679,8 +679,12 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     ready: list[_Plugin] = []
     # A fresh fork of each worker, the reference's too: what an earlier task did is gone, and every
     # side's memory is as new as the others' (a long-lived process's memory is faster on some machines).
-    ref.session.start().fork_task()
-    for g in members:
+    sides: list[_Plugin | None] = [None, *members]
+    _SYSTEM_RANDOM.shuffle(sides)  # in no fixed order: no side always gets the memory another just gave back
+    for g in sides:
+        if g is None:
+            ref.session.start().fork_task()
+            continue
         try:
             g.worker.session.start().fork_task()
             ready.append(g)
@@ -712,9 +716,10 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
                 elif VOIDED in res.note:
                     stopped[id(g)] = f"not timed: another size's timed outputs did not hold up ({VOIDED})"
     finally:
-        for g in ready:
-            g.worker.session.end_task()
-        ref.session.end_task()
+        ends = [None, *ready]
+        _SYSTEM_RANDOM.shuffle(ends)
+        for g in ends:
+            (ref if g is None else g.worker).session.end_task()
 
 
 def _geomean(values: pd.Series) -> float:
