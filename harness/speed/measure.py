@@ -381,8 +381,8 @@ def _start_plugin(p: _Timed, ref_first: Window, ref_call: float, opts: SpeedOpti
     harness = ref_first.total - ref_first.block
     first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
     p.res.plugin_first_call_s = max(first.total - harness, 0.0)
-    if LONG_CALL_S <= p.res.plugin_first_call_s <= opts.call_budget_s:  # a long call: its first tells enough
-        p.one_call = p.res.plugin_first_call_s
+    if ref_call >= LONG_CALL_S and p.res.plugin_first_call_s <= opts.call_budget_s:  # long calls: the first
+        p.one_call = p.res.plugin_first_call_s  # tells enough (refined by the warm-up round)
         return
     try:
         one = p.worker.window(1, opts.call_budget_s + 1.0, fresh=False)
@@ -474,8 +474,10 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         _check_round(ref, ref_window, live, windows, samples, task)
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             for p in live:
-                if not p.out and id(p) in windows:
-                    p.one_call = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) / p.number
+                charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) \
+                    if not p.out and id(p) in windows else 0.0
+                if charged >= opts.target_block_s:  # long enough to tell the plugin's time per call
+                    p.one_call = charged / p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
             continue
         ref_per_call.append(ref_compute / n_ref)
