@@ -62,9 +62,9 @@ class SpeedOptions:
     extra_rounds: int = 4  # more, a pair at a time, while a ratio's interval is wider than the resolution
     target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
     pool_bytes: int = 16 * 1024 * 1024  # memory shared with each worker: a round's fresh inputs, at most
-    jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times [1 - jitter, 1]
+    jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times (1 - jitter, 1]
     call_budget_s: float = 1.0
-    size_budget_s: float = 0.15  # the rounds of one size, per plugin, about (never fewer than 4 rounds)
+    size_budget_s: float = 0.15  # the planned rounds of one size, per plugin, about (4 at least; 2 for long calls)
     par: float = 1.25
     zero: float = 100.0
     share: float = 0.25
@@ -104,8 +104,8 @@ SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
 FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
-ROUND_COST_S = 0.004
-LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do  # the harness's own time in a round (fresh inputs, freezing, checks), about
+ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
+LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
 
 
 @dataclass
