@@ -105,6 +105,7 @@ BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of 
 FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
+SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
 LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
 
 
@@ -361,6 +362,7 @@ class _Timed:
     number: int = 0
     one_call: float = 0.0
     out: bool = False  # stopped, voided or broken: no more rounds
+    settled: bool = False  # far slower than the reference: its pairs so far tell enough, no more rounds
     per_call: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
 
@@ -462,7 +464,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     ref_per_call: list[float] = []
     # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
     for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
-        live = [p for p in timed if not p.out]
+        live = [p for p in timed if not p.out and not p.settled]
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
         pool = make_pool(leaf, n_ref, opts.jitter) if leaf is not None else None
@@ -487,6 +489,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0)
             p.per_call.append(charged / p.number)
             p.ratios.append(p.per_call[-1] / ref_per_call[-1])
+            pairs = _pair_ratios(p.per_call, ref_per_call)
+            p.settled = len(p.per_call) % 2 == 0 and bool(len(pairs)) and bool((pairs >= SETTLED_RATIO).all())
     for p in timed:
         p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
         if not p.out:
