@@ -353,7 +353,8 @@ def test_speed_is_measured_after_all_correctness_one_at_a_time(tmp_path: Path) -
     assert len(correctness) == len(speed) == 2 and max(correctness) < min(speed)
     board = pd.read_csv(out / "leaderboard.csv")
     assert list(board["submission"]) == ["fast", "slow"]
-    assert board["speed_geomean"].notna().all() and board["speed_tasks"].min() >= 1
+    notes = {n: pd.read_csv(out / "submissions" / n / "tasks.csv")["speed_note"].tolist() for n in ("fast", "slow")}
+    assert board["speed_geomean"].notna().all() and board["speed_tasks"].min() >= 1, notes
     assert "faster by geomean" in board["note"][0]
     assert (out / "submissions" / "fast" / "benchmark.json").is_file()
 
@@ -385,9 +386,10 @@ def test_dask_times_a_group_of_submissions_against_one_reference(tmp_path: Path)
                   "--scheduler", cluster.scheduler_address)
     assert res.exit_code == 0, res.output
     sizes = {name: pd.read_csv(out / "submissions" / name / "speed.csv") for name in ("ann", "ben", "cat")}
-    assert all((s["rounds"] > 0).all() for s in sizes.values())
+    assert all((s["rounds"] > 0).all() for s in sizes.values()), {n: s["note"].tolist() for n, s in sizes.items()}
     # timed together on the worker: the reference's per-call times come from the same windows
-    assert list(sizes["ann"]["reference_s"]) == list(sizes["ben"]["reference_s"]) == list(sizes["cat"]["reference_s"])
+    assert list(sizes["ann"]["reference_s"]) == list(sizes["ben"]["reference_s"]) == list(sizes["cat"]["reference_s"]), \
+        {n: s[["size", "rounds", "reference_s", "note"]].to_dict("records") for n, s in sizes.items()}
 
 
 def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> None:
