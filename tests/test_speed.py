@@ -170,3 +170,29 @@ def test_plugins_timed_together_share_the_reference_windows() -> None:
     assert same.any()  # one reference timing per round, shared by both:
     assert list(honest.loc[same, "reference_s"]) == list(slower.loc[same, "reference_s"])
     assert (honest["note"] == "").all() and (slower["note"] == "").all()
+
+
+def test_a_plugin_far_slower_than_the_reference_is_timed_for_one_pair_of_rounds() -> None:
+    tasks = select_tasks("relu")
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, sizes), = measure_speed_group([resolve(str(SPEED / "far_slower.py"))], tasks, [table], seed=3,
+                                         limits=Limits(), writables=[[]])
+    assert (sizes["note"] == "").all() and (sizes["ratio"] >= 10).all(), sizes.to_string()
+    assert (sizes["rounds"] == 2).all(), sizes.to_string()  # the warm-up and one pair: all far slower
+
+
+def test_a_failing_reference_worker_leaves_a_note_per_size_not_a_lost_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.grading.model import Verdict
+    from harness.grading.runner import WorkerDied
+    from harness.speed import measure
+
+    def gone(self: measure.TimedWorker) -> float:
+        raise WorkerDied(Verdict("crash", "it ended (test)"))
+
+    monkeypatch.setattr(measure.TimedWorker, "empty_block", gone)
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (tasks, _, sizes), = measure_speed_group([resolve(str(SPEED / "honest.py"))], select_tasks("relu"), [table],
+                                             seed=3, limits=Limits(), writables=[[]])
+    assert (sizes["rounds"] == 0).all() and len(sizes) == 3, sizes.to_string()
+    assert (sizes["note"] == "not timed: the reference's worker: it ended (test)").all(), sizes.to_string()
+    assert tasks.loc[0, "speed_points"] == 0 and "voided" not in tasks.loc[0, "speed_note"]

@@ -363,6 +363,7 @@ class _Timed:
     one_call: float = 0.0
     out: bool = False  # stopped, voided or broken: no more rounds
     settled: bool = False  # far slower than the reference: its pairs so far tell enough, no more rounds
+    warm_ratio: float = 0.0  # its warm-up window's time per call over the reference's
     per_call: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
 
@@ -478,6 +479,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             for p in live:
                 charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) \
                     if not p.out and id(p) in windows else 0.0
+                p.warm_ratio = charged / p.number / (ref_compute / n_ref)
                 if charged >= opts.target_block_s:  # long enough to tell the plugin's time per call
                     p.one_call = charged / p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
@@ -490,7 +492,9 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             p.per_call.append(charged / p.number)
             p.ratios.append(p.per_call[-1] / ref_per_call[-1])
             pairs = _pair_ratios(p.per_call, ref_per_call)
-            p.settled = len(p.per_call) % 2 == 0 and bool(len(pairs)) and bool((pairs >= SETTLED_RATIO).all())
+            # settled: three windows (the warm-up's and a pair's) all far slower; a passing hiccup is not
+            p.settled = (len(p.per_call) % 2 == 0 and bool(len(pairs)) and p.warm_ratio >= SETTLED_RATIO
+                         and bool((pairs >= SETTLED_RATIO).all()))
     for p in timed:
         p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
         if not p.out:
@@ -687,18 +691,28 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     # side's memory is as new as the others' (a long-lived process's memory is faster on some machines).
     sides: list[_Plugin | None] = [None, *members]
     _SYSTEM_RANDOM.shuffle(sides)  # in no fixed order: no side always gets the memory another just gave back
+    broken = ""  # the reference's side failed: every size of the task untimed, for every plugin, with why
     for g in sides:
-        if g is None:
-            ref.session.start().fork_task()
-            continue
         try:
+            if g is None:
+                ref.session.start().fork_task()
+                continue
             g.worker.session.start().fork_task()
             ready.append(g)
         except (WorkerDied, LoadFailed) as exc:
-            stopped[id(g)] = f"not timed: {exc}"
+            if g is None:
+                broken = f"not timed: the reference's worker: {exc}"
+            else:
+                stopped[id(g)] = f"not timed: {exc}"
     try:
-        if ref.overhead == 0.0:
-            ref.overhead = float(np.median([ref.empty_block() for _ in range(7)]))
+        if ref.overhead == 0.0 and not broken:
+            try:
+                ref.overhead = float(np.median([ref.empty_block() for _ in range(7)]))
+            except (WorkerDied, RuntimeError) as exc:
+                broken = f"not timed: the reference's worker: {exc}"
+        for g in members:
+            if broken and id(g) not in stopped:
+                stopped[id(g)] = broken
         for size in sorted(task.speed_sizes, key=lambda s: SIZE_ORDER.index(s) if s in SIZE_ORDER else 9):
             if opts.sizes and size not in opts.sizes:
                 continue
@@ -713,8 +727,10 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
                 w.overhead = ref.overhead
             try:
                 results = _measure_size(ref, [g.worker for g in timed], task, size, kwargs, opts, seed)
-            except (WorkerDied, LoadFailed, RuntimeError) as exc:  # the reference's side failed
-                results = [SizeResult(task.name, size, note=f"not timed: {exc}") for _ in timed]
+            except (WorkerDied, LoadFailed, RuntimeError, Voided) as exc:  # the reference's side failed
+                why = "its timed outputs did not hold up" if isinstance(exc, Voided) else str(exc)
+                results = [SizeResult(task.name, size, note=f"not timed: the reference's worker: {why}")
+                           for _ in timed]
             for g, res in zip(timed, results, strict=True):
                 g.results.append(res)
                 if res.note.startswith("slower than"):
