@@ -59,7 +59,7 @@ _SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictab
 @dataclass(frozen=True)
 class SpeedOptions:
     rounds: int = 8  # planned, at most; even: rounds are summed in pairs
-    extra_rounds: int = 4  # more, a pair at a time, while a ratio's interval is wider than the resolution
+    extra_rounds: int = 2  # more, a pair at a time, while a ratio's interval is wider than the resolution
     target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
     pool_bytes: int = 16 * 1024 * 1024  # memory shared with each worker: a round's fresh inputs, at most
     jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times (1 - jitter, 1]
