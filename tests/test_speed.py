@@ -58,7 +58,8 @@ def test_speed_run_reports_ratios_intervals_points_and_benchmark_json(numpy_spee
     assert (tasks["speed_max_points"] > 0).all() and (tasks["speed_points"] <= tasks["speed_max_points"]).all()
     sizes = pd.read_csv(res.report / "speed.csv")
     assert set(sizes["size"]) == {"tiny", "medium", "large"}
-    assert (sizes["rounds"] >= 4).all() and (sizes["plugin_first_call_s"] > 0).all()
+    # rounds are summed in pairs: 4 to 10, or 2 where a call takes 10 ms or more (mlp_forward, large)
+    assert (sizes["rounds"] >= 2).all() and (sizes["rounds"] % 2 == 0).all() and (sizes["plugin_first_call_s"] > 0).all()
     bench = json.loads((res.report / "benchmark.json").read_text())
     assert {"machine_info", "commit_info", "benchmarks", "datetime", "version"} <= set(bench)
     assert len(bench["benchmarks"]) == 2 * len(sizes)
@@ -126,14 +127,19 @@ def test_a_plugin_cannot_shrink_its_time_by_slowing_the_empty_requests(tmp_path:
     """The cost of the channel subtracted from every block is the reference's, not the plugin's own."""
     res = run(SPEED / "inflates_empty_requests.py", tmp_path / "out", "--tasks", "relu", speed=True)
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 0.5).all(), sizes.to_string()
+    # its own 5 ms subtracted, its blocks would look free (a ratio near 0); honestly it is near 1
+    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 0.3).all(), sizes.to_string()
 
 
 def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
     res = run(SPEED / "background_thread.py", tmp_path / "out", "--tasks", "relu", speed=True)
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
-    assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 1.5).all(), sizes.to_string()
+    assert (sizes["rounds"] > 0).all() and (sizes["note"] == "").all(), sizes.to_string()
+    # Charged, so slower than the same relu without the thread (which earns every point). A size whose
+    # windows are shorter than a time slice may see the thread hardly run (it cannot run outside them),
+    # so the outcome is the task's, not every size's.
     tasks = res.tasks()
+    assert tasks.loc[0, "speed_ratio"] > 1.5, sizes.to_string()
     assert tasks.loc[0, "speed_points"] < tasks.loc[0, "speed_max_points"]
 
 
