@@ -97,18 +97,22 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     assert "slower than" in res.tasks().loc[0, "speed_note"]
 
 
-@pytest.mark.parametrize(("plugin", "note"), [
-    ("memoises_by_identity", "wrong or stale output"),
-    ("returns_stale_in_loop", "wrong or stale output"),
-    ("computes_when_asked", "is not the one the block answered"),
+@pytest.mark.parametrize(("plugin", "notes"), [
+    ("memoises_by_identity", ["wrong or stale output"]),
+    ("returns_stale_in_loop", ["wrong or stale output"]),
+    # what it computes when asked is computed from whatever the shared memory holds by then: if that was
+    # wiped to zeros, its output of zeros matches its made-up fingerprint of zeros, and is wrong
+    ("computes_when_asked", ["is not the one the block answered", "wrong or stale output"]),
 ])
-def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str, note: str) -> None:
+def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str,
+                                                                   notes: list[str]) -> None:
     res = run(SPEED / f"{plugin}.py", tmp_path / "out", "--tasks", "relu", speed=True)
     assert res.code == 0, res.out + res.err
     tasks = res.tasks()
     assert tasks.loc[0, "passed"] == tasks.loc[0, "cases"]  # correctness is untouched
     assert tasks.loc[0, "speed_points"] == 0
-    assert note in tasks.loc[0, "speed_note"] and "speed voided for the task" in tasks.loc[0, "speed_note"]
+    note = tasks.loc[0, "speed_note"]
+    assert any(n in note for n in notes) and "speed voided for the task" in note, note
 
 
 @pytest.mark.parametrize(("plugin", "task"), [("memoises_by_content", "relu"), ("memoises_incrementally", "sigmoid"),

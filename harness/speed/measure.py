@@ -469,12 +469,12 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
         pool = make_pool(leaf, n_ref, opts.jitter) if leaf is not None else None
-        ref_window, windows = _round(ref, live, pool, n_ref, i, timeout)
+        ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout)
         ref_compute = max(ref_window.block, 1e-12)
         # The harness's own work in a window: the request (fixed) and the commit (per call).
         per_call_harness = max(ref_window.total - ref_window.block - ref.overhead, 0.0) / n_ref
         live = [p for p in live if not p.out]
-        _check_round(ref, ref_window, live, windows, samples, task)
+        _check_round(ref, ref_window, live, windows, samples, task, order)
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             for p in live:
                 charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) \
@@ -503,7 +503,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
 
 
 def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref: int, i: int,
-           timeout: float) -> tuple[Window, dict[int, Window]]:
+           timeout: float) -> tuple[Window, dict[int, Window], list[_Timed | None]]:
     """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
 
     Every side is frozen (and waited for) first; the round's inputs are
@@ -546,12 +546,17 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
         for side in sides:
             (ref if side is None else side.worker).frozen(False)
     assert ref_window is not None
-    return ref_window, windows
+    return ref_window, windows, order
 
 
 def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windows: dict[int, Window],
-                 samples: int, task: Task) -> None:
-    """Every output when the block's outputs are small; else outputs of calls picked now, revealed."""
+                 samples: int, task: Task, order: list[_Timed | None]) -> None:
+    """Every output when the block's outputs are small; else outputs of calls picked now, revealed.
+
+    The sides reveal in the order their windows ran, so the side that ends a
+    round (and, in A B, B A order, starts the next) is the last one to have
+    run: what the reveals leave in the caches keeps the order even.
+    """
     if ref_window.outputs is not None:
         for p in live:
             got = windows[id(p)].outputs
@@ -566,18 +571,30 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
         return  # big outputs: checked in a random half of the rounds, drawn after the commits
     picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
     wanted = sorted({j for js in picks.values() for j in js})
-    expected = dict(zip(wanted, ref.reveal(wanted, ref_window.out_bytes), strict=True)) if wanted else {}
-    for p in live:
-        w = windows[id(p)]
+    expected: dict[int, tuple[np.ndarray, list[int]]] = {}
+    shown: dict[int, list[tuple[np.ndarray, list[int]]]] = {}
+    for side in order:
+        if side is None:
+            expected = dict(zip(wanted, ref.reveal(wanted, ref_window.out_bytes), strict=True)) if wanted else {}
+            continue
+        if side.out or id(side) not in windows:
+            continue
         try:
-            if w.prints is None:
+            if windows[id(side)].prints is None:
                 raise Voided(f"the timed outputs were not committed as the reference's were: {VOIDED}")
-            got = p.worker.reveal(picks[id(p)], ref_window.out_bytes)
-            check_outputs(got, [expected[j] for j in picks[id(p)]], w.prints, picks[id(p)], p.number, task)
+            shown[id(side)] = side.worker.reveal(picks[id(side)], ref_window.out_bytes)
+        except Voided as exc:
+            side.stop(str(exc))
+        except (WorkerDied, RuntimeError) as exc:
+            side.stop(f"not timed: {exc}")
+    for p in live:
+        if p.out or id(p) not in shown:
+            continue
+        try:
+            check_outputs(shown[id(p)], [expected[j] for j in picks[id(p)]], windows[id(p)].prints,
+                          picks[id(p)], p.number, task)
         except Voided as exc:
             p.stop(str(exc))
-        except (WorkerDied, RuntimeError) as exc:
-            p.stop(f"not timed: {exc}")
 
 
 def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
