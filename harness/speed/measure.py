@@ -477,19 +477,18 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         _check_round(ref, ref_window, live, windows, samples, task, order)
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             for p in live:
-                charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0) \
+                warm = _charged(windows[id(p)], ref.overhead, per_call_harness, p.number) \
                     if not p.out and id(p) in windows else 0.0
-                p.warm_ratio = charged / p.number / (ref_compute / n_ref)
-                if charged >= opts.target_block_s:  # long enough to tell the plugin's time per call
-                    p.one_call = charged / p.number
+                p.warm_ratio = warm / p.number / (ref_compute / n_ref)
+                if warm >= opts.target_block_s:  # long enough to tell the plugin's time per call
+                    p.one_call = warm / p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
             continue
         ref_per_call.append(ref_compute / n_ref)
         for p in live:
             if p.out:
                 continue
-            charged = max(windows[id(p)].total - ref.overhead - per_call_harness * p.number, 0.0)
-            p.per_call.append(charged / p.number)
+            p.per_call.append(_charged(windows[id(p)], ref.overhead, per_call_harness, p.number) / p.number)
             p.ratios.append(p.per_call[-1] / ref_per_call[-1])
             pairs = _pair_ratios(p.per_call, ref_per_call)
             # settled: three windows (the warm-up's and a pair's) all far slower; a passing hiccup is not
@@ -498,8 +497,13 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     for p in timed:
         p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
         if not p.out:
-            _summarize(p, np.array(ref_per_call[:len(p.ratios)]), seed, opts)
+            _summarize(p, ref_per_call[:len(p.ratios)], seed, opts)
     return [p.res for p in timed]
+
+
+def _charged(window: Window, overhead: float, per_call_harness: float, number: int) -> float:
+    """A plugin's window less the harness's own work in it, as the reference's windows tell it."""
+    return max(window.total - overhead - per_call_harness * number, 0.0)
 
 
 def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref: int, i: int,
@@ -613,9 +617,9 @@ def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
     return high / low <= 1.0 + opts.resolution
 
 
-def _summarize(p: _Timed, ref_per_call: np.ndarray, seed: int, opts: SpeedOptions) -> None:
+def _summarize(p: _Timed, ref_per_call: list[float], seed: int, opts: SpeedOptions) -> None:
     """The ratio of a size: the median over pairs of rounds of the pair's plugin time over its reference time."""
-    res, ratios = p.res, _pair_ratios(p.per_call, list(ref_per_call))
+    res, ratios = p.res, _pair_ratios(p.per_call, ref_per_call)
     res.rounds = len(p.per_call)
     res.plugin_s, res.reference_s = float(np.median(p.per_call)), float(np.median(ref_per_call))
     res.ratio = float(np.median(ratios))

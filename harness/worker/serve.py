@@ -15,7 +15,7 @@ with a pool, memory it shares with the grading side; see
 :mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
 "shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
 its calls' argument sets, then each timed window is one ``{"op": "window",
-"count", "fresh", "room"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
+"count", "fresh", "room", "whole"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
 writes outputs of the last block to the pool and ``{"op": "reveal",
 "indices"}`` to ``out/``; ``{"op": "exit"}``.
 
@@ -132,6 +132,11 @@ def _shown(frame: traceback.FrameSummary) -> traceback.FrameSummary:
     return traceback.FrameSummary(name, frame.lineno, frame.name, line=frame.line)
 
 
+def _room(req: dict[str, Any]) -> int:
+    """The heap a speed request asks the worker to keep ready for a block's outputs (128 MiB at most)."""
+    return min(int(req.get("room", 0)), 1 << 27)
+
+
 def _error(exc: BaseException) -> dict[str, Any]:
     return {"status": "error", "type": type(exc).__name__, "message": str(exc)[:2000],
             "traceback": plugin_traceback(exc), "line": _plugin_line(exc),
@@ -234,12 +239,11 @@ class Worker:
         if op in ("prepare", "window", "show"):  # a speed measurement (harness.worker.bench)
             try:
                 if op == "prepare":
-                    self.bench.prepare(int(req["count"]), min(int(req.get("room", 0)), 1 << 27))
+                    self.bench.prepare(int(req["count"]), _room(req))
                     return {"id": rid, "status": "ok"}
                 if op == "window":
                     return {"id": rid, "status": "ok", **self.bench.window(
-                        int(req["count"]), bool(req.get("fresh", True)), min(int(req.get("room", 0)), 1 << 27),
-                        bool(req.get("whole", True)))}
+                        int(req["count"]), bool(req.get("fresh", True)), _room(req), bool(req.get("whole", True)))}
                 return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
