@@ -6,7 +6,8 @@ Grades, one after the other in one run, ``relu`` of: the honest plugin, one
 that memoises by argument identity, one that memoises by content, one that
 works in a background thread, one that skips the timing loop, one that
 computes outputs only when asked for them after the block, one that slows the
-harness's empty requests (whose cost is subtracted from every block), and
+harness's empty requests (whose cost is subtracted from every block), one
+that writes its answer over its input in timed calls (no allocation), and
 one honestly slower than the reference; and ``sigmoid`` of the honest plugin
 and of one that memoises incrementally (recomputes only the elements that
 changed since its last call). Fixtures in ``tests/plugins/speed/``; the
@@ -33,7 +34,7 @@ from harness.sandbox.launch import Limits
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
 PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
-           ("inflates_empty_requests", "relu"), ("slower_than_reference", "relu"),
+           ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("slower_than_reference", "relu"),
            ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"))
 HONEST, SLOWER = "honest", "slower_than_reference"
 

@@ -103,6 +103,7 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     # what it computes when asked is computed from whatever the shared memory holds by then: if that was
     # wiped to zeros, its output of zeros matches its made-up fingerprint of zeros, and is wrong
     ("computes_when_asked", ["is not the one the block answered", "wrong or stale output"]),
+    ("overwrites_its_input", ["changed its input"]),
 ])
 def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str,
                                                                    notes: list[str]) -> None:

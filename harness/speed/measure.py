@@ -61,7 +61,7 @@ class SpeedOptions:
     rounds: int = 8  # planned, at most; even: rounds are summed in pairs
     extra_rounds: int = 2  # more, a pair at a time, while a ratio's interval is wider than the resolution
     target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
-    pool_bytes: int = 16 * 1024 * 1024  # memory shared with each worker: a round's fresh inputs, at most
+    pool_bytes: int = 16 * 1024 * 1024  # a round's fresh inputs, at most (shared memory: this and the commits')
     jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times (1 - jitter, 1]
     call_budget_s: float = 1.0
     size_budget_s: float = 0.15  # the planned rounds of one size, per plugin, about (4 at least; 2 for long calls)
@@ -98,6 +98,7 @@ class Voided(Exception):
 
 
 VOIDED = "speed voided for the task"
+CHECKED_ELEMENTS = 4096  # elements of a revealed output (or a window's inputs) compared, at random places
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
@@ -132,6 +133,7 @@ class TimedWorker:
         self.limits = limits
         self.overhead = 0.0  # CPU time of a window of no call (the channel), from the reference only
         self.staged_leaf: np.ndarray | None = None  # the varied array as staged (it reaches the worker by its pool)
+        self.loaded: np.ndarray | None = None  # the fresh inputs last written to the pool (checked after a window)
         self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
         self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
 
@@ -149,6 +151,7 @@ class TimedWorker:
     def load(self, values: np.ndarray | None) -> None:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice."""
         pool = self.session.start().pool
+        self.loaded = values
         if values is not None:
             pool[:values.size] = values.reshape(-1)
         elif self.staged_leaf is not None:
@@ -182,7 +185,8 @@ class TimedWorker:
         One request, timed here by the worker's cgroup; a ``frozen`` worker is
         thawed once its clock started and frozen again when it stopped:
         whatever the plugin does with the inputs is inside. The block's own
-        time is the worker's word (used for the reference only).
+        time is the worker's word (used for the reference only). The
+        inputs of a ``fresh`` window must be as :meth:`load` wrote them.
         """
         if not fresh:
             self.load(None)
@@ -195,7 +199,10 @@ class TimedWorker:
         finally:
             if frozen:
                 self.frozen(True)
-        outputs, prints = _committed(answer, self.session.start().pool)
+        pool = self.session.start().pool
+        if fresh and self.loaded is not None and pool is not None:
+            check_inputs(pool[:self.loaded.size], self.loaded, count)
+        outputs, prints = _committed(answer, pool)
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
         if got != count:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
@@ -242,14 +249,15 @@ class TimedWorker:
 
 
 def _committed(answer: dict[str, Any], pool: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The whole outputs (rows, from the pool), or the fingerprints, a commit answered (None for the other)."""
+    """The whole outputs (rows, the pool's last values), or the fingerprints, a commit answered (None for the other)."""
     try:
         if "outputs" in answer:
             rows, width = int(answer["outputs"]), int(answer["width"])
-            if pool is None or rows < 0 or width < 0 or rows * width > pool.size:
+            if pool is None or rows < 0 or width < 0 or rows * width > FULL_COMMIT_BYTES // 8:
                 return None, None
-            outputs = np.array(pool[:rows * width]).reshape(rows, width)
-            pool[:rows * width] = 0.0  # read: the next side in the pool must not find them
+            at = pool.size - rows * width
+            outputs = np.array(pool[at:]).reshape(rows, width)
+            pool[at:] = 0.0  # read: the next side in the pool must not find them
             return outputs, None
         return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
     except (KeyError, TypeError, ValueError):
@@ -285,18 +293,35 @@ def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
     """
     base = np.asarray(base, dtype=np.float64)
     rng = _unpredictable()
-    if base.size >= FINE_BELOW:
-        pool = np.multiply(rng.integers(0, 256, (count, *base.shape), dtype=np.uint8), -jitter / 256)
+    if base.size >= FINE_BELOW:  # a byte a factor: the generator's raw words cut in bytes (3x faster than integers)
+        n = count * base.size
+        levels = rng.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n].reshape(count, *base.shape)
+        pool = np.multiply(levels, base * (jitter / 256))
     else:
         pool = rng.random((count, *base.shape))
-        pool *= -jitter
-    pool += 1.0
-    pool *= base
-    return pool
+        pool *= base * jitter
+    return np.subtract(base, pool, out=pool)  # base * (1 - jitter * level): two passes over the pool, not four
 
 
 def _tolerance(task: Task) -> dict[str, float]:
     return {"rtol": max(task.rtol, 1e-6), "atol": max(task.atol, 1e-8)}
+
+
+def check_inputs(got: np.ndarray, loaded: np.ndarray, calls: int) -> None:
+    """A window's inputs, in the pool, against what was written there: a timed call must not change its input.
+
+    Compared at :data:`CHECKED_ELEMENTS` places drawn now (everywhere in a
+    small pool), so a call that writes over its input is caught.
+    """
+    loaded, size = loaded.reshape(-1), max(loaded.size, 1)
+    where = _unpredictable().integers(0, size, CHECKED_ELEMENTS) if size > 16 * CHECKED_ELEMENTS else slice(None)
+    got, loaded = got[where], loaded[where]
+    same = (got == loaded) | (np.isnan(got) & np.isnan(loaded))
+    if not same.all():
+        at = int(np.arange(size)[where][np.argmin(same)])
+        i = min(at * calls // size, calls - 1)
+        raise Voided(f"timed call {i + 1} of {calls} changed its input (the inputs of timed calls are the "
+                     f"harness's, read in place): {VOIDED}")
 
 
 def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
@@ -308,9 +333,6 @@ def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
         i = int(np.argmin(close.all(axis=1)))
         raise Voided(f"timed call {i + 1} of {len(got)}: wrong or stale output (it differs from the "
                      f"reference's for that call's input): {VOIDED}")
-
-
-CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
 
 
 def check_outputs(got: list[tuple[np.ndarray, list[int]]], expected: list[tuple[np.ndarray, list[int]]],
@@ -670,7 +692,7 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     opts = options or SpeedOptions()
     # All workers on one core, never at the same time: the same caches, the same clock speed.
     limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
-    pool = SharedPool(opts.pool_bytes)  # one for all sides: every input read from the same memory
+    pool = SharedPool(opts.pool_bytes + FULL_COMMIT_BYTES)  # one for all sides: the inputs, then the commits
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
     writables = writables or [[] for _ in specs]

@@ -12,8 +12,9 @@ worker's cgroup:
 * the *block*: call the hook on each argument set in turn, the garbage
   collector off, keeping every output;
 * the *commit*: the kept outputs themselves when they are small
-  (:data:`FULL_COMMIT_BYTES` for the block), written to the pool (the
-  grading side checks every one of them); else one fingerprint per output
+  (:data:`FULL_COMMIT_BYTES` for the block), written at the end of the
+  pool, after the inputs (the grading side checks every one of them, and
+  that the inputs are as it wrote them); else one fingerprint per output
   (:mod:`harness.worker.fingerprint`), answered,
   the grading side then picks calls at random and asks for their outputs
   (``reveal``).
@@ -186,15 +187,17 @@ class Bench:
         return {"calls": calls, "block": block, **self.commit(whole)}
 
     def commit(self, whole: bool = True) -> dict[str, Any]:
-        """The kept outputs, ``whole`` (``outputs``: an (N, k) float64 matrix, in the pool) or as ``fingerprints``.
+        """The kept outputs, ``whole`` (``outputs``: an (N, k) float64 matrix) or as ``fingerprints``.
 
         The grading side says which (the same for every side of a measurement).
+        Whole outputs go to the last values of the pool: the block's inputs,
+        at its start, stay as they were.
         """
         size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
         if whole and size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
             whole = flat_outputs(self.kept)
             if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.pool.size:
-                self.pool[:whole.size] = whole.reshape(-1)  # the block's inputs are spent by now
+                self.pool[self.pool.size - whole.size:] = whole.reshape(-1)
                 return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
         prints = np.array([fingerprint(o) for o in self.kept], dtype=np.float64).reshape(-1, 2)
         return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8}

@@ -1,9 +1,9 @@
 """Correct gradient_descent that, in the timed loop, looks in the memory its
 input lives in for an answer another side left there (the reference's whole
-trajectories, committed through the memory all sides share, would lie right
-after the inputs). So that a test can see whether it ever found one, a found
-trajectory comes back with its first element wrong (and is caught): the
-grading side wipes what it read back, so it never finds one."""
+trajectories, committed through the memory all sides share, lie at its end).
+So that a test can see whether it ever found one, a found trajectory comes
+back with its first element wrong (and is caught): the grading side wipes
+what it read back, so it never finds one."""
 
 from __future__ import annotations
 
@@ -22,11 +22,10 @@ def _memory(a: np.ndarray) -> np.ndarray:
 def gradient_descent(x0, lr, steps):
     x0 = np.asarray(x0, dtype=np.float64)
     if x0.size == 1 and isinstance(x0.base, np.ndarray):
-        memory = _memory(x0)
-        i = (x0.__array_interface__["data"][0] - memory.__array_interface__["data"][0]) // 8
-        j = (steps + 1) * i  # where the reference's trajectory of this call would be
-        if 0 < i and j + steps + 1 <= memory.size and memory[j] == x0[0]:
-            found = memory[j:j + steps + 1].reshape(steps + 1, 1).copy()
+        tail = _memory(x0)[-(1 << 19):]  # the last 4 MiB: where whole commits go
+        hits = np.flatnonzero(tail == x0[0])  # a trajectory starts at its input
+        if len(hits) and hits[0] + steps + 1 <= tail.size:
+            found = tail[hits[0]:hits[0] + steps + 1].reshape(steps + 1, 1).copy()
             found[0, 0] += 1.0  # the mark of an answer found, not computed
             return found
     trajectory = [x0.copy()]
