@@ -17,6 +17,10 @@ from harness.course import select_tasks
 from harness.loading.plugins import resolve
 from harness.sandbox.launch import Limits
 from harness.speed.measure import (
+    SizeResult,
+    SpeedOptions,
+    _steady,
+    _Timed,
     bootstrap_median_ci,
     make_pool,
     measure_speed_group,
@@ -40,6 +44,14 @@ def test_bootstrap_interval_brackets_the_median() -> None:
     values = np.array([0.9, 1.0, 1.1, 1.05, 0.95, 1.02, 0.98])
     lo, hi = bootstrap_median_ci(values)
     assert lo <= np.median(values) <= hi and lo >= values.min() and hi <= values.max()
+
+
+def test_pairs_charged_nothing_ask_for_more_rounds_not_a_crash() -> None:
+    """On a busy machine a plugin's window can come out no longer than the harness's estimated share of it."""
+    p = _Timed(worker=None, res=SizeResult("relu", "medium"), per_call=[0.0, 0.0, 1e-6, 1e-6])
+    assert _steady(p, [1e-6] * 4, SpeedOptions()) is False
+    p.per_call = [1e-6] * 4
+    assert _steady(p, [1e-6] * 4, SpeedOptions()) is True
 
 
 @pytest.fixture(scope="module")

@@ -636,7 +636,7 @@ def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
     if len(ratios) < 2:
         return False
     low, high = bootstrap_median_ci(ratios)
-    return high / low <= 1.0 + opts.resolution
+    return high <= (1.0 + opts.resolution) * low  # a low of 0 (a pair charged nothing) is not steady
 
 
 def _summarize(p: _Timed, ref_per_call: list[float], seed: int, opts: SpeedOptions) -> None:
