@@ -140,6 +140,15 @@ def test_a_memo_never_meets_a_timed_input_again(tmp_path: Path, plugin: str, tas
     assert res.tasks().loc[0, "speed_points"] > 0
 
 
+def test_a_numba_plugin_is_timed_with_the_kernels_its_correctness_run_compiled(tmp_path: Path) -> None:
+    """Not compiled in a timed task (that leaves its memory unlike the reference's): the fixture answers
+    wrong in a timed call when its kernel was compiled there, which would void its speed."""
+    res = run(SPEED / "numba_kernel.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    assert res.code == 0, res.out + res.err
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()
+
+
 def test_a_plugin_cannot_shrink_its_time_by_slowing_the_empty_requests(tmp_path: Path) -> None:
     """The cost of the channel subtracted from every block is the reference's, not the plugin's own."""
     res = run(SPEED / "inflates_empty_requests.py", tmp_path / "out", "--tasks", "relu", speed=True)

@@ -58,7 +58,7 @@ import click
 import pandas as pd
 
 from harness import __version__
-from harness.batch.run import RunResult, add_speed_group, run_plugin, task_meta
+from harness.batch.run import RunResult, add_speed_group, drop_numba_cache, run_plugin, task_meta
 from harness.grading.model import ERROR, OUTCOMES, Task
 from harness.grading.runner import LoadFailed
 from harness.grading.score import tasks_frame
@@ -196,12 +196,16 @@ def import_failure(cases: pd.DataFrame) -> str:
 
 
 def grade_correctness(sub_id: str, source: str, plugin_path: Path, tasks: list[Task], seed: int,
-                      limits: Limits) -> Graded:
-    """Grade the correctness of the plugin at ``plugin_path``; never raises for its faults."""
+                      limits: Limits, speed: bool = False) -> Graded:
+    """Grade the correctness of the plugin at ``plugin_path``; never raises for its faults.
+
+    ``speed``: it is timed later (:func:`add_speed`), with the Numba kernels compiled now.
+    """
     graded = Graded(sub_id, source, seed)
     try:
         graded.spec = resolve(str(plugin_path))
-        result = run_plugin(graded.spec, tasks, seed=seed, limits=limits, out=None, speed=False)
+        result = run_plugin(graded.spec, tasks, seed=seed, limits=limits, out=None, speed=False,
+                            keep_numba_cache=speed)
     except (PluginError, LoadFailed) as exc:
         graded.status, graded.error = NOT_LOADED, _one_line(str(exc))
         return graded
@@ -216,6 +220,7 @@ def grade_correctness(sub_id: str, source: str, plugin_path: Path, tasks: list[T
     reason = import_failure(result.cases)
     if reason:
         graded.status, graded.error = IMPORT_ERROR, reason
+        drop_numba_cache(result)
     return graded
 
 
@@ -226,13 +231,16 @@ SPEED_GROUP = 4
 def add_speed(group: list[Graded], tasks: list[Task], limits: Limits) -> None:
     """Measure the speed of graded submissions together (as ``run_plugin(speed=True)`` does for one)."""
     timed = [g for g in group if g.result is not None and g.spec is not None and g.status == GRADED]
-    if not timed:
-        return
     try:
-        add_speed_group([(g.result, g.spec) for g in timed], tasks, seed=timed[0].seed, limits=limits)
+        if timed:
+            add_speed_group([(g.result, g.spec) for g in timed], tasks, seed=timed[0].seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the report says why
         for g in timed:
             g.extra_notes.append(f"speed not measured: {type(exc).__name__}: {_one_line(str(exc))}")
+    finally:
+        for g in group:
+            if g.result is not None:
+                drop_numba_cache(g.result)
 
 
 def render(graded: Graded, tasks: list[Task]) -> dict[str, str | bytes]:
@@ -397,11 +405,13 @@ def grade_local(sub: Submission, *, pattern: str | None, seed: int, limits: Limi
     except OSError as exc:
         graded = failed(sub, seed, NOT_LOADED, f"cannot read the submission: {exc}")
     else:
-        graded = grade_correctness(sub.id, _source(sub), path, tasks, seed, limits)
+        graded = grade_correctness(sub.id, _source(sub), path, tasks, seed, limits, speed)
     graded.detail = _detail(graded)
     graded.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not speed or graded.status != GRADED:
         store(submission_dir(out, graded.sub_id), render(graded, tasks))
+        if graded.result is not None:
+            drop_numba_cache(graded.result)
         graded.result = None  # stored: nothing to send back
     return graded
 
@@ -486,7 +496,7 @@ def grade_remote(subs: list[tuple[str, str, str, bytes]], pattern: str | None, s
             except SubmissionError as exc:
                 group.append(Graded(sub_id, source, seed, status=NOT_LOADED, error=_one_line(str(exc))))
             else:
-                group.append(grade_correctness(sub_id, source, path, tasks, seed, limits))
+                group.append(grade_correctness(sub_id, source, path, tasks, seed, limits, speed))
         if speed:
             with _speed_lock():
                 add_speed(group, tasks, limits)

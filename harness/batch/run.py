@@ -6,6 +6,8 @@ Used by ``harness run`` and, once per submission, by ``harness grade``.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ class RunResult:
     benchmark: dict[str, Any] | None
     speed_sizes: pd.DataFrame | None = None
     plots: list[dict[str, Any]] | None = None  # public cases' outputs for the charts (harness.reports.plots)
+    numba_cache: Path | None = None  # the plugin's compiled Numba kernels, until its speed is measured
 
     @property
     def exit_status(self) -> int:
@@ -65,6 +68,23 @@ def _kit_notes() -> list[str]:
     return [kit.NOTICE + " (the property checks are feedback)"] if kit.IS_KIT else []
 
 
+def numba_cache_for(spec: PluginSpec) -> Path | None:
+    """A new folder for a plugin's compiled Numba kernels (None for the trusted reference, which has its own).
+
+    Its correctness worker compiles into it, its speed worker loads from it:
+    a kernel compiled inside a timed task would leave that task's memory
+    unlike the reference's (about 5% slower at the medium size), and costs
+    time. Only that plugin's workers see it.
+    """
+    return None if trusted_writable(spec) else Path(tempfile.mkdtemp(prefix="harness-numba-"))
+
+
+def drop_numba_cache(result: RunResult) -> None:
+    if result.numba_cache is not None:
+        shutil.rmtree(result.numba_cache, ignore_errors=True)
+        result.numba_cache = None
+
+
 def run_plugin(
     spec: PluginSpec,
     tasks: list[Task],
@@ -75,11 +95,28 @@ def run_plugin(
     speed: bool,
     progress: Callable[[Task], None] | None = None,
     speed_options: Any = None,
+    keep_numba_cache: bool = False,
 ) -> RunResult:
-    """Grade (and time) one plugin; write its reports to ``out`` when given."""
+    """Grade (and time) one plugin; write its reports to ``out`` when given.
+
+    ``keep_numba_cache``: the speed is measured later (``harness grade``), by
+    :func:`add_speed_group`, which drops the plugin's Numba cache then.
+    """
+    result = RunResult(pd.DataFrame(), pd.DataFrame(), {}, None, numba_cache=numba_cache_for(spec))
+    try:
+        return _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, speed=speed, progress=progress,
+                           speed_options=speed_options)
+    finally:
+        if speed or not keep_numba_cache:
+            drop_numba_cache(result)
+
+
+def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
+                out: Path | None, speed: bool, progress: Callable[[Task], None] | None,
+                speed_options: Any) -> RunResult:
     started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
-    grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress)
+    grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress, result.numba_cache)
     cases = cases_frame(grading)
     if spec.kind == "notebook":
         from harness.loading.notebook import locate_failures, notes
@@ -103,7 +140,7 @@ def run_plugin(
     }
     from harness.reports.plots import case_plots
 
-    result = RunResult(cases, table, summary, None, plots=case_plots(grading.results))
+    result.cases, result.tasks, result.summary, result.plots = cases, table, summary, case_plots(grading.results)
     if speed:
         add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
     if out is not None:
@@ -123,9 +160,13 @@ def add_speed_group(runs: list[tuple[RunResult, PluginSpec]], tasks: list[Task],
     from harness.speed.measure import measure_speed_group
 
     t0 = time.monotonic()
-    measured = measure_speed_group([spec for _, spec in runs], tasks, [r.tasks for r, _ in runs], seed=seed,
-                                   limits=limits, writables=[trusted_writable(spec) for _, spec in runs],
-                                   options=options)
+    try:
+        measured = measure_speed_group([spec for _, spec in runs], tasks, [r.tasks for r, _ in runs], seed=seed,
+                                       limits=limits, writables=[trusted_writable(spec) for _, spec in runs],
+                                       options=options, numba_caches=[r.numba_cache for r, _ in runs])
+    finally:
+        for result, _ in runs:
+            drop_numba_cache(result)
     share = (time.monotonic() - t0) / max(len(runs), 1)
     for (result, _), (table, benchmark, per_size) in zip(runs, measured, strict=True):
         result.tasks, result.benchmark, result.speed_sizes = table, benchmark, per_size

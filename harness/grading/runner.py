@@ -132,13 +132,17 @@ class SharedPool:
         os.close(self.fd)
 
 
-def worker_env(scratch: Path, trusted_cache: bool) -> dict[str, str]:
-    """A worker's whole environment: an allowlist of the grader's, the thread pins, its scratch."""
+def worker_env(scratch: Path, trusted_cache: bool, numba_cache: Path | None = None) -> dict[str, str]:
+    """A worker's whole environment: an allowlist of the grader's, the thread pins, its scratch.
+
+    A plugin's compiled Numba kernels go to ``numba_cache`` (its own folder,
+    shared by its correctness and speed workers), else to its scratch.
+    """
     env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
     env["PATH"] = os.pathsep.join(dict.fromkeys([str(Path(sys.executable).parent), "/usr/local/bin",
                                                  "/usr/bin", "/bin"]))
     env.update(WORKER_ENV, TMPDIR=str(scratch / "work"), HOME=str(scratch / "work"),
-               NUMBA_CACHE_DIR=str(scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
+               NUMBA_CACHE_DIR=str(numba_cache or scratch / "work" / "numba-cache"), PYTHONDONTWRITEBYTECODE="1")
     if trusted_cache:  # the trusted bundled reference keeps its warm Numba cache
         env.pop("NUMBA_CACHE_DIR")
         if os.environ.get("NUMBA_CACHE_DIR"):
@@ -173,7 +177,7 @@ class WorkerProcess:
     """One sandboxed worker running one plugin."""
 
     def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = (),
-                 pool: SharedPool | None = None) -> None:
+                 pool: SharedPool | None = None, numba_cache: Path | None = None) -> None:
         self.spec = spec
         self.limits = limits
         self.scratch = Path(tempfile.mkdtemp(prefix="harness-worker-"))
@@ -185,8 +189,8 @@ class WorkerProcess:
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
         self.phase = "while importing the plugin"
-        env = worker_env(self.scratch, bool(writable))
-        access = worker_access(spec, self.scratch, list(writable))
+        env = worker_env(self.scratch, bool(writable), numba_cache)
+        access = worker_access(spec, self.scratch, [*writable, *([numba_cache] if numba_cache else [])])
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker.serve", str(req_r), str(resp_w),
@@ -619,9 +623,10 @@ class PluginSession:
     """
 
     def __init__(self, spec: PluginSpec, limits: Limits, writable: list[Path] = (),
-                 pool: SharedPool | None = None) -> None:
+                 pool: SharedPool | None = None, numba_cache: Path | None = None) -> None:
         self.spec, self.limits, self.writable = spec, limits, list(writable)
         self.pool = pool  # speed: the memory its workers share with the grading side
+        self.numba_cache = numba_cache  # the plugin's compiled Numba kernels (see worker_env)
         self.worker: WorkerProcess | None = None
         self.hooks: set[str] | None = None
         self.notes: list[str] = []
@@ -633,7 +638,7 @@ class PluginSession:
         if self.worker is None or not self.worker.alive():
             if self.worker is not None:
                 self.worker.close()
-            self.worker = WorkerProcess(self.spec, self.limits, self.writable, self.pool)
+            self.worker = WorkerProcess(self.spec, self.limits, self.writable, self.pool, self.numba_cache)
             self.worker.hello()
             self.hooks = self.worker.hooks
             self.notes = self.worker.notes
@@ -690,7 +695,7 @@ def _limits_text(hits: list[Verdict]) -> str:
 
 
 def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
-          writable: list[Path] = (), progress: Any = None) -> Grading:
+          writable: list[Path] = (), progress: Any = None, numba_cache: Path | None = None) -> Grading:
     """Grade every case of ``tasks`` for one plugin. Raises LoadFailed for usage errors.
 
     Each task starts in a clean worker (:meth:`PluginSession.end_task`); a
@@ -700,7 +705,7 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
     from harness.loading.source_check import check_plugin
 
     grading = Grading(spec, notes=[*probe().notes(), *check_plugin(spec)])
-    session = PluginSession(spec, limits, writable)
+    session = PluginSession(spec, limits, writable, numba_cache=numba_cache)
     import_error: str | None = None
     try:
         try:

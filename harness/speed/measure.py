@@ -657,15 +657,15 @@ def _task_passed(table: pd.DataFrame, name: str) -> bool:
 
 
 def measure_speed(spec: PluginSpec, tasks: list[Task], table: pd.DataFrame, *, seed: int, limits: Limits,
-                  writable: list[Path] = (), options: SpeedOptions | None = None,
-                  progress: Any = None) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+                  writable: list[Path] = (), options: SpeedOptions | None = None, progress: Any = None,
+                  numba_cache: Path | None = None) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Time every passed task at every size; add the speed columns to ``table``.
 
     Returns the tasks table with speed columns, the pytest-benchmark JSON
     document and the per-size table (``speed.csv``).
     """
     return measure_speed_group([spec], tasks, [table], seed=seed, limits=limits, writables=[list(writable)],
-                               options=options, progress=progress)[0]
+                               options=options, progress=progress, numba_caches=[numba_cache])[0]
 
 
 @dataclass
@@ -681,12 +681,16 @@ class _Plugin:
 
 def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list[pd.DataFrame], *, seed: int,
                         limits: Limits, writables: list[list[Path]] | None = None,
-                        options: SpeedOptions | None = None,
-                        progress: Any = None) -> list[tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]]:
+                        options: SpeedOptions | None = None, progress: Any = None,
+                        numba_caches: list[Path | None] | None = None,
+                        ) -> list[tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]]:
     """:func:`measure_speed` for several plugins at once, against one reference worker.
 
     Every round of a size times the reference once for all the plugins that
     passed the task; each plugin's task runs in a fresh fork of its worker.
+    A plugin's ``numba_caches`` entry is the folder its correctness worker
+    compiled its Numba kernels to: its speed worker loads them from there, as
+    the reference loads its own, instead of compiling them in a timed task.
     Returns, per plugin, what :func:`measure_speed` returns.
     """
     opts = options or SpeedOptions()
@@ -696,8 +700,9 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
     writables = writables or [[] for _ in specs]
-    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool), limits), table)
-             for spec, w, table in zip(specs, writables, tables, strict=True)]
+    caches = numba_caches or [None for _ in specs]
+    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool, c), limits), table)
+             for spec, w, c, table in zip(specs, writables, caches, tables, strict=True)]
     rng = np.random.default_rng(seed + 7919)
     try:
         for task in tasks:
