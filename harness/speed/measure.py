@@ -281,8 +281,11 @@ def _unpredictable() -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(_SYSTEM_RANDOM.getrandbits(128)))
 
 
-def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
+def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = None) -> np.ndarray:
     """``count`` fresh inputs: every element of ``base`` times its own factor in (1 - jitter, 1].
+
+    Written to ``out`` (float64, ``count`` times ``base``'s size at least) when given: memory whose pages are
+    in place already (a new 16 MiB array a round costs its page faults).
 
     Signs, zeros and the staged range are kept (labels of 0 and 1 stay in
     [0, 1], probabilities stay probabilities); each factor is drawn afresh for
@@ -292,13 +295,13 @@ def make_pool(base: Any, count: int, jitter: float) -> np.ndarray:
     a one-number input repeats), and none can be known before its window.
     """
     base = np.asarray(base, dtype=np.float64)
-    rng = _unpredictable()
+    rng, n = _unpredictable(), count * base.size
+    pool = (out[:n] if out is not None else np.empty(n)).reshape(count, *base.shape)
     if base.size >= FINE_BELOW:  # a byte a factor: the generator's raw words cut in bytes (3x faster than integers)
-        n = count * base.size
         levels = rng.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n].reshape(count, *base.shape)
-        pool = np.multiply(levels, base * (jitter / 256))
+        np.multiply(levels, base * (jitter / 256), out=pool)
     else:
-        pool = rng.random((count, *base.shape))
+        rng.random(out=pool.reshape(-1))
         pool *= base * jitter
     return np.subtract(base, pool, out=pool)  # base * (1 - jitter * level): two passes over the pool, not four
 
@@ -485,12 +488,13 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 raise
             next(p for p in timed if p.worker is side).stop(f"not timed: {exc}")
     ref_per_call: list[float] = []
+    fresh = np.empty(n_ref * np.size(leaf)) if leaf is not None else None  # each round's inputs, made here
     # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
     for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
         live = [p for p in timed if not p.out and not p.settled]
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
-        pool = make_pool(leaf, n_ref, opts.jitter) if leaf is not None else None
+        pool = make_pool(leaf, n_ref, opts.jitter, fresh) if leaf is not None else None
         ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout)
         ref_compute = max(ref_window.block, 1e-12)
         # The harness's own work in a window: the request (fixed) and the commit (per call).
