@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -46,6 +47,7 @@ from harness.grading.runner import PluginSession, grade
 from harness.loading.plugins import resolve
 from harness.sandbox.cgroups import plan, remove_stale_cgroups
 from harness.sandbox.launch import Limits, probe
+from harness.sandbox.tempdirs import remove_stale_tempdirs
 
 HOSTILE = Path(__file__).parent / "plugins" / "hostile"
 COPIES = Path("/var/tmp/harness-test-hostile")
@@ -496,3 +498,7 @@ def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
     for parent in CGROUP_PARENTS:
         remove_stale_cgroups.__wrapped__(parent)
     assert not [p for parent in CGROUP_PARENTS for p in parent.glob(f"harness-{proc.pid}-*")]
+    scratch = list(Path(tempfile.gettempdir()).glob(f"harness-worker-{proc.pid}-*"))
+    assert scratch, "the killed harness's worker scratch folder is there to clean"
+    assert remove_stale_tempdirs.__wrapped__("worker") >= 1  # what the next harness process does, once
+    assert not any(p.exists() for p in scratch)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from harness.grading.runner import Grading, grade
 from harness.grading.score import summarize_counts, tasks_frame
 from harness.loading.plugins import PluginSpec, trusted_writable
 from harness.sandbox.launch import Limits
+from harness.sandbox.tempdirs import make_tempdir
 
 
 @dataclass
@@ -76,7 +76,7 @@ def numba_cache_for(spec: PluginSpec) -> Path | None:
     unlike the reference's (about 5% slower at the medium size), and costs
     time. Only that plugin's workers see it.
     """
-    return None if trusted_writable(spec) else Path(tempfile.mkdtemp(prefix="harness-numba-"))
+    return None if trusted_writable(spec) else make_tempdir("numba")
 
 
 def drop_numba_cache(result: RunResult) -> None:

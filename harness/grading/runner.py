@@ -60,6 +60,7 @@ from harness.sandbox.launch import (
     probe,
     wrap_command,
 )
+from harness.sandbox.tempdirs import make_tempdir
 
 MAX_LINE = 1 << 20  # a protocol line longer than this is junk
 CPU_POLL_S = 0.25  # how often the CPU time of a case's processes is read while it runs
@@ -180,7 +181,7 @@ class WorkerProcess:
                  pool: SharedPool | None = None, numba_cache: Path | None = None) -> None:
         self.spec = spec
         self.limits = limits
-        self.scratch = Path(tempfile.mkdtemp(prefix="harness-worker-"))
+        self.scratch = make_tempdir("worker")
         for sub in ("in", "out", "work"):
             (self.scratch / sub).mkdir()
         self.cgroups = WorkerCgroups(limits.max_processes, limits.memory_mb, freezer=limits.timed)

@@ -47,6 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.sandbox.tempdirs import pid_alive, pid_namespace
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CAPABILITIES = ("pids", "memory", "cpu", "freezer")
 #: The v1 hierarchy of each capability, mounted at CGROUP_ROOT / name.
@@ -139,23 +141,6 @@ def _procs(path: Path) -> list[int]:
         return []
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _pid_namespace() -> int:
-    try:
-        return os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return 0
-
-
 # ------------------------------------------------------------------- a cgroup
 class Group:
     """One cgroup directory, read and written with its version's :class:`Protocol`."""
@@ -173,7 +158,7 @@ class Group:
         in ``parent`` are removed first (once per process).
         """
         remove_stale_cgroups(parent)
-        path = parent / f"harness-{os.getpid()}-{_pid_namespace()}-{uuid.uuid4().hex[:8]}"
+        path = parent / f"harness-{os.getpid()}-{pid_namespace()}-{uuid.uuid4().hex[:8]}"
         try:
             _mkdir(path)
         except OSError:
@@ -272,7 +257,7 @@ def remove_stale_cgroups(parent: Path) -> int:
     into holds harness processes, never a plugin's: it is removed when
     empty, and nothing in it is killed. Returns how many were removed.
     """
-    removed, ours = 0, str(_pid_namespace())
+    removed, ours = 0, str(pid_namespace())
     protocol = protocol_of(parent)
     for path in parent.glob("harness-*-*"):
         parts = path.name.split("-")
@@ -280,7 +265,7 @@ def remove_stale_cgroups(parent: Path) -> int:
         owner, ns = parts[1 + leaf], parts[2 + leaf] if len(parts) == 4 else ours
         if not owner.isdigit() or ns != ours:
             continue  # a probe, or a harness whose process numbers are not ours to check
-        if int(owner) == os.getpid() or _pid_alive(int(owner)):
+        if int(owner) == os.getpid() or pid_alive(int(owner)):
             continue
         group = Group(path, protocol)
         if not leaf:
@@ -385,7 +370,7 @@ def _enable(base: Path, controllers: list[str], pid: int) -> str | None:
             return (f"cgroup v2: the harness's cgroup {base} holds other processes, so it cannot enable "
                     "controllers for its children: run the harness in a scope of its own "
                     f"(`systemd-run{user} --scope -p Delegate=yes harness ...`)")
-        leaf = base / f"{LEAF_PREFIX}{pid}-{_pid_namespace()}"
+        leaf = base / f"{LEAF_PREFIX}{pid}-{pid_namespace()}"
         try:
             if not leaf.exists():
                 _mkdir(leaf)
