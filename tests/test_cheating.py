@@ -9,6 +9,7 @@ batch, a renamed copy. Each scores at most what the plugin's own code earns.
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from harness.course import select_tasks
 from harness.grading.cases import task_rng
 from harness.grading.runner import grade
 from harness.loading.plugins import resolve
+from harness.loading.source_check import check_plugin, findings
 from harness.sandbox.confine import WORKER_FILES, worker_access
 from harness.sandbox.launch import Limits, probe
 
@@ -52,6 +54,16 @@ def test_forwarding_every_hook_to_the_reference_scores_nothing(tmp_path: Path) -
     assert set(cases["outcome"]) == {"error"}
     assert cases["message"].str.contains("imports the reference solution: not allowed").all()
     assert any("source check: forwards_reference.py line 3: imports reference" in n for n in summary["notes"])
+
+
+def test_the_source_check_names_the_ways_to_the_memory_around_an_argument() -> None:
+    """In a timed call that memory holds the other calls' inputs (README "Speed": read-ahead is not stopped)."""
+    notes = check_plugin(resolve(str(PLUGINS / "speed" / "reads_the_pool.py")))
+    assert any("line 16: uses .base: a way to the memory around an argument" in n for n in notes), notes
+    assert check_plugin(resolve(str(PLUGINS / "speed" / "honest.py"))) == []
+    tree = ast.parse("import mmap\nfrom numpy.lib.stride_tricks import as_strided\nx.__array_interface__\n"
+                     "t.data_ptr()\nself.weights = w\n")
+    assert [line for line, _ in findings(tree)] == [1, 2, 3, 4]
 
 
 def test_importing_the_reference_inside_one_hook_fails_that_hook_only(tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ DYNAMIC = {"__import__", "import_module", "spec_from_file_location", "SourceFile
 PLACES = ("/proc", "/etc", "/root", "/home", "..")
 #: Ways into the harness's own objects in the worker (its timing loop runs in the plugin's process).
 INTROSPECTION = {"get_objects", "get_referrers", "_getframe", "settrace", "setprofile"}
+#: Ways from an argument to the memory around it: in a timed call, the other calls' inputs (README "Speed").
+AROUND = {"base", "__array_interface__", "__array_struct__", "as_strided", "ctypes", "ctypeslib", "mmap",
+          "data_ptr"}
 
 
 def _what(module: str) -> str:
@@ -31,6 +34,13 @@ def _what(module: str) -> str:
         return f"imports {module} ({forbidden[top]}): not allowed"
     if top == "harness" and module not in ALLOWED_HARNESS:
         return f"imports {module} (the harness's grading code): not allowed"
+    return ""
+
+
+def _around(name: str, shown: str = "") -> str:
+    if name in AROUND:
+        return (f"uses {shown or name}: a way to the memory around an argument (in a timed call: the other "
+                f"calls' inputs)")
     return ""
 
 
@@ -57,11 +67,12 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
         line = getattr(node, "lineno", 0)
         what = ""
         if isinstance(node, ast.Import):
-            what = next(filter(None, (_what(a.name) for a in node.names)), "")
+            what = next(filter(None, (_what(a.name) or _around(a.name) for a in node.names)), "")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            what = _what(node.module) or next(
+            what = _what(node.module) or _around(node.module) or next(
                 filter(None, (_what(f"{node.module}.{a.name}") for a in node.names
-                              if node.module == "harness" and a.name not in ("hookimpl", "hookspecs"))), "")
+                              if node.module == "harness" and a.name not in ("hookimpl", "hookspecs"))), "") \
+                or next(filter(None, (_around(a.name) for a in node.names)), "")
         elif isinstance(node, ast.Call):
             fn = node.func
             name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
@@ -71,6 +82,8 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
                 what = f"{name}(): reaches into the interpreter's objects (the harness's own included)"
         elif isinstance(node, ast.Attribute) and node.attr == "__file__":
             what = "reads a module's __file__: the folders beside the plugin's own are not readable"
+        elif isinstance(node, ast.Attribute):
+            what = _around(node.attr, f".{node.attr}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 4096:
             what = _module_name(node.value) or _path_use(node.value)
         if what:
