@@ -485,7 +485,7 @@ HARNESS_KILLED = textwrap.dedent("""
 @needs_pids_cgroup
 def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
     proc = subprocess.Popen([sys.executable, "-c", HARNESS_KILLED, str(plugin("daemon"))],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)  # a group of its own
     try:
         assert proc.stdout.readline().strip() == "relu"
         assert wait_for(lambda: [] if "relu_grad" in str(plugin_processes(marker)) else ["not yet"]) == []
@@ -498,7 +498,21 @@ def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
     for parent in CGROUP_PARENTS:
         remove_stale_cgroups.__wrapped__(parent)
     assert not [p for parent in CGROUP_PARENTS for p in parent.glob(f"harness-{proc.pid}-*")]
-    scratch = list(Path(tempfile.gettempdir()).glob(f"harness-worker-{proc.pid}-*"))
+    scratch = list(Path(tempfile.gettempdir()).glob(f"harness-worker-{proc.pid}-*"))  # its group's number
     assert scratch, "the killed harness's worker scratch folder is there to clean"
     assert remove_stale_tempdirs.__wrapped__("worker") >= 1  # what the next harness process does, once
     assert not any(p.exists() for p in scratch)
+
+
+def test_a_temporary_folder_stays_while_a_process_of_its_group_lives() -> None:
+    """``harness grade`` compiles a plugin's Numba kernels in a pool process and times it in the main one."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"harness-numba-{sleeper.pid}-{os.stat('/proc/self/ns/pid').st_ino}-"))
+    try:
+        assert remove_stale_tempdirs.__wrapped__("numba") >= 0 and folder.exists()  # its group lives
+        sleeper.kill()
+        sleeper.wait()
+        assert remove_stale_tempdirs.__wrapped__("numba") >= 1 and not folder.exists()
+    finally:
+        sleeper.kill()
+        shutil.rmtree(folder, ignore_errors=True)
