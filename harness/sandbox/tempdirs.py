@@ -18,27 +18,27 @@ import functools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def pid_alive(pid: int) -> bool:
+def _exists(send: Callable[[int, int], None], number: int) -> bool:
+    """Whether signal 0 (no signal) to ``number`` finds a process (one we may not signal counts)."""
     try:
-        os.kill(pid, 0)
+        send(number, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def pid_alive(pid: int) -> bool:
+    return _exists(os.kill, pid)
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return _exists(os.killpg, pgid)
 
 
 def pid_namespace() -> int:
