@@ -441,3 +441,27 @@ def test_to_jsonable_converts_numpy_and_non_finite_values() -> None:
     value = {"a": np.int64(1), "b": np.float32(0.5), "c": np.array([1.0, np.nan]), 1: np.True_}
     assert to_jsonable(value) == {"a": 1, "b": 0.5, "c": [1.0, None], "1": True}
     assert json.dumps(to_jsonable({"x": float("inf"), "t": (pd.NA,)})) == '{"x": null, "t": [null]}'
+
+
+def test_the_speed_chart_draws_sizes_whose_interval_reaches_zero_or_infinity() -> None:
+    """A pair of rounds charged nothing gives an interval from 0; that killed a whole batch once."""
+    from harness.reports.plots import speed_chart
+
+    sizes = pd.DataFrame({"task": ["relu", "relu", "sigmoid", "tanh"], "size": ["tiny", "medium", "tiny", "tiny"],
+                          "ratio": [0.9, 1.2, 0.0, np.nan], "ci_low": [0.0, 1.1, 0.0, np.nan],
+                          "ci_high": [1.1, np.inf, 0.0, np.nan]})
+    svg = speed_chart(pd.DataFrame({"task": ["relu"]}), sizes)
+    ET.fromstring(svg)
+    assert "relu · tiny" in svg and "relu · medium" in svg
+
+
+def test_a_chart_that_cannot_be_drawn_leaves_the_page_and_its_tables(monkeypatch: pytest.MonkeyPatch,
+                                                                      run: dict[str, Any]) -> None:
+    from harness.reports import plots
+
+    def broken(*args: Any) -> str:
+        raise ValueError("Axis limits cannot be NaN or Inf")
+
+    monkeypatch.setattr(plots, "points_chart", broken)
+    page = reports.render_html(run["cases"], run["tasks"], run["summary"])
+    assert "(chart not drawn: ValueError: Axis limits cannot be NaN or Inf)" in page and "<h2>Tasks</h2>" in page

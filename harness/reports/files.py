@@ -470,6 +470,14 @@ def _html_list(lines: list[str], cls: str = "") -> str:
     return f'<ul class="{cls}">{items}</ul>' if cls else f"<ul>{items}</ul>"
 
 
+def _figure(chart: Any, *args: Any) -> str:
+    """A chart in its figure; a chart that cannot be drawn says so, and the page (and a batch) goes on."""
+    try:
+        return f'<figure class="chart">{chart(*args)}</figure>'
+    except Exception as exc:  # noqa: BLE001 - a chart is an extra: the tables hold the results
+        return f"<p>(chart not drawn: {html.escape(type(exc).__name__)}: {html.escape(str(exc)[:200])})</p>"
+
+
 def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict, *,
                 plots: list[dict] | None = None, speed_sizes: pd.DataFrame | None = None) -> str:
     """``report.html``: one self-contained page (inline CSS and SVG charts, no scripts)."""
@@ -485,21 +493,19 @@ def render_html(cases: pd.DataFrame, tasks: pd.DataFrame, summary: dict, *,
     if notes:
         body += ["<h2>Notes</h2>", _html_list(notes)]
     if len(tasks):
-        body += ["<h2>Points per task</h2>", f'<figure class="chart">{charts.points_chart(tasks)}</figure>']
+        body += ["<h2>Points per task</h2>", _figure(charts.points_chart, tasks)]
     body += ["<h2>Tasks</h2>", _styled_table(tview, "tasks", _task_styles(tasks, tview))]
     shown = [p for p in plots or [] if p["kind"] == "elementwise"]
     curves = [p for p in plots or [] if p["kind"] == "curve"]
     if shown:
         body += ["<h2>Where your function goes wrong (public cases)</h2>",
-                 '<div class="charts">' + "".join(f'<figure class="chart">{charts.case_chart(p)}</figure>'
-                                                  for p in shown) + "</div>"]
+                 '<div class="charts">' + "".join(_figure(charts.case_chart, p) for p in shown) + "</div>"]
     if curves:
         body += ["<h2>Training curves against the reference (public cases)</h2>",
-                 '<div class="charts">' + "".join(f'<figure class="chart">{charts.curve_chart(p)}</figure>'
-                                                  for p in curves) + "</div>"]
+                 '<div class="charts">' + "".join(_figure(charts.curve_chart, p) for p in curves) + "</div>"]
     if has_speed(tasks):
         body += ["<h2>Speed relative to the reference</h2>",
-                 f'<figure class="chart">{charts.speed_chart(tasks, speed_sizes)}</figure>']
+                 _figure(charts.speed_chart, tasks, speed_sizes)]
     view = case_view(cases)
     failing = view[(cases["outcome"] != PASS).to_numpy()]
     body += [f"<h2>Failing cases ({len(failing)})</h2>"]

@@ -171,6 +171,7 @@ def speed_chart(tasks: pd.DataFrame, sizes: pd.DataFrame | None) -> str:
     r = pd.to_numeric(rows["ratio"]).to_numpy()
     low = pd.to_numeric(rows.get("low", pd.Series(r)), errors="coerce").fillna(pd.Series(r, index=rows.index)).to_numpy()
     high = pd.to_numeric(rows.get("high", pd.Series(r)), errors="coerce").fillna(pd.Series(r, index=rows.index)).to_numpy()
+    low, high = (np.where((b > 0) & np.isfinite(b), b, r) for b in (low, high))  # a bound of 0: no bar to draw
     fig, ax = plt.subplots(figsize=(7.5, 0.2 * len(rows) + 0.9))
     y = np.arange(len(rows))[::-1]
     colours = [_GREY if lo <= 1.05 and hi >= 0.95 else (_RED if v > 1 else _GREEN)

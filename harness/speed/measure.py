@@ -389,8 +389,8 @@ class _Timed:
     out: bool = False  # stopped, voided or broken: no more rounds
     settled: bool = False  # far slower than the reference: its pairs so far tell enough, no more rounds
     warm_ratio: float = 0.0  # its warm-up window's time per call over the reference's
-    per_call: list[float] = field(default_factory=list)
-    ratios: list[float] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)  # its windows' CPU time, round by round
+    per_call: list[float] = field(default_factory=list)  # its charged time per call, round by round
 
     def stop(self, note: str) -> None:
         self.res.note, self.out = note, True
@@ -488,6 +488,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 raise
             next(p for p in timed if p.worker is side).stop(f"not timed: {exc}")
     ref_per_call: list[float] = []
+    harness: list[float] = []  # the harness's own work per call in the reference's windows, round by round
     fresh = np.empty(n_ref * np.size(leaf)) if leaf is not None else None  # each round's inputs, made here
     # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
     for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
@@ -511,11 +512,12 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
             continue
         ref_per_call.append(ref_compute / n_ref)
+        harness.append(per_call_harness)
         for p in live:
             if p.out:
                 continue
-            p.per_call.append(_charged(windows[id(p)], ref.overhead, per_call_harness, p.number) / p.number)
-            p.ratios.append(p.per_call[-1] / ref_per_call[-1])
+            p.totals.append(windows[id(p)].total)
+            p.per_call = _per_call(p, ref.overhead, harness)
             pairs = _pair_ratios(p.per_call, ref_per_call)
             # settled: three windows (the warm-up's and a pair's) all far slower; a passing hiccup is not
             p.settled = (len(p.per_call) % 2 == 0 and bool(len(pairs)) and p.warm_ratio >= SETTLED_RATIO
@@ -523,8 +525,21 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     for p in timed:
         p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
         if not p.out:
-            _summarize(p, ref_per_call[:len(p.ratios)], seed, opts)
+            p.per_call = _per_call(p, ref.overhead, harness)
+            _summarize(p, ref_per_call[:len(p.totals)], seed, opts)
     return [p.res for p in timed]
+
+
+def _per_call(p: _Timed, overhead: float, harness: list[float]) -> list[float]:
+    """A plugin's charged time per call, round by round, the harness's share the median over the rounds.
+
+    The reference's window outside its block (its commit) is the harness's
+    own work; a hiccup there in one round (the machine, not the harness)
+    would be taken off the plugin's time of that round, down to nothing:
+    the median share is not moved by one.
+    """
+    share = float(np.median(harness[:len(p.totals)]))
+    return [max(total - overhead - share * p.number, 0.0) / p.number for total in p.totals]
 
 
 def _charged(window: Window, overhead: float, per_call_harness: float, number: int) -> float:
