@@ -12,8 +12,9 @@ it); then each side has its *window*: its clock (the CPU time of its
 cgroup, every process and thread) starts, it is thawed, it calls its N
 inputs (the block, also timed on its own) and commits its outputs, its
 clock stops and it is frozen again. The plugin is charged its whole window
-less what the reference's window cost outside its block (the harness's own
-work) and less the reference's cost of an empty request. After each round
+less the reference's cost of an empty request and, per call, the median
+over the size's rounds of what the reference's windows cost outside their
+block (the harness's own work, :func:`_per_call`). After each round
 the commits are checked: every output against the reference's when they
 are small, else outputs of calls picked at random, shown through the pool,
 against their fingerprints and the reference's. A size's ratio is the
