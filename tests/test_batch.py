@@ -404,3 +404,25 @@ def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> Non
     assert copies["note"].str.contains("tied within measurement resolution").all()
     slower = board.set_index("submission").loc["slower"]
     assert slower["rank"] == 7 and "slower by geomean" in slower["note"]
+
+
+@pytest.mark.parametrize("source", [TYPO, SYNTAX_ERROR, GOOD], ids=["not-loaded", "import-error", "graded"])
+def test_a_numba_folder_kept_for_the_speed_phase_is_never_left_behind(tmp_path: Path, source: str) -> None:
+    """``harness grade`` keeps a plugin's Numba folder from its correctness run to its speed group."""
+    import tempfile
+
+    from harness.batch.grade import GRADED, add_speed, grade_correctness
+    from harness.course import select_tasks
+    from harness.sandbox.launch import Limits
+
+    def folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"harness-numba-{os.getpgid(0)}-*"))
+
+    before = folders()
+    (tmp_path / "sub.py").write_text(source)
+    tasks = select_tasks("relu")
+    graded = grade_correctness("sub", "sub.py", tmp_path / "sub.py", tasks, 1, Limits(), speed=True)
+    if graded.status == GRADED:  # kept for its speed, dropped once timed
+        assert graded.result is not None and graded.result.numba_cache in folders() - before
+        add_speed([graded], tasks, Limits())
+    assert folders() == before, graded.status

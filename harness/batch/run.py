@@ -103,11 +103,14 @@ def run_plugin(
     :func:`add_speed_group`, which drops the plugin's Numba cache then.
     """
     result = RunResult(pd.DataFrame(), pd.DataFrame(), {}, None, numba_cache=numba_cache_for(spec))
+    kept = False
     try:
-        return _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, speed=speed, progress=progress,
-                           speed_options=speed_options)
+        _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, speed=speed, progress=progress,
+                    speed_options=speed_options)
+        kept = keep_numba_cache and not speed
+        return result
     finally:
-        if speed or not keep_numba_cache:
+        if not kept:  # timed, not to be timed, or failed: nobody will load it
             drop_numba_cache(result)
 
 
