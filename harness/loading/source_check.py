@@ -9,6 +9,7 @@ grading code, which hold whatever this look misses.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from harness import course
@@ -37,7 +38,10 @@ def _what(module: str) -> str:
     return ""
 
 
-def _around(name: str, shown: str = "") -> str:
+def _around(name: str, shown: str = "", imported: bool = False) -> str:
+    """The note for ``name`` (an attribute, or with ``imported`` a module or what is imported from one)."""
+    if imported:  # a module or a name in one: the last part counts, and a module of one's own called base does not
+        name = name.split(".")[-1] if name.split(".")[-1] != "base" else ""
     if name in AROUND:
         return (f"uses {shown or name}: a way to the memory around an argument (in a timed call: the other "
                 f"calls' inputs)")
@@ -67,12 +71,13 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
         line = getattr(node, "lineno", 0)
         what = ""
         if isinstance(node, ast.Import):
-            what = next(filter(None, (_what(a.name) or _around(a.name) for a in node.names)), "")
+            what = next(filter(None, (_what(a.name) or _around(a.name, imported=True) for a in node.names)), "")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            what = _what(node.module) or _around(node.module) or next(
-                filter(None, (_what(f"{node.module}.{a.name}") for a in node.names
-                              if node.module == "harness" and a.name not in ("hookimpl", "hookspecs"))), "") \
-                or next(filter(None, (_around(a.name) for a in node.names)), "")
+            names = [f"{node.module}.{a.name}" for a in node.names]
+            what = _what(node.module) or next(
+                filter(None, (_what(name) for name in names
+                              if node.module == "harness" and name.split(".")[-1] not in ("hookimpl", "hookspecs"))),
+                "") or next(filter(None, map(functools.partial(_around, imported=True), [node.module, *names])), "")
         elif isinstance(node, ast.Call):
             fn = node.func
             name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""

@@ -254,7 +254,7 @@ def _committed(answer: dict[str, Any], pool: np.ndarray | None) -> tuple[np.ndar
     try:
         if "outputs" in answer:
             rows, width = int(answer["outputs"]), int(answer["width"])
-            if pool is None or rows < 0 or width < 0 or rows * width > FULL_COMMIT_BYTES // 8:
+            if pool is None or rows < 0 or width < 0 or rows * width > min(FULL_COMMIT_BYTES // 8, pool.size):
                 return None, None
             at = pool.size - rows * width
             outputs = np.array(pool[at:]).reshape(rows, width)
