@@ -231,16 +231,13 @@ SPEED_GROUP = 4
 def add_speed(group: list[Graded], tasks: list[Task], limits: Limits) -> None:
     """Measure the speed of graded submissions together (as ``run_plugin(speed=True)`` does for one)."""
     timed = [g for g in group if g.result is not None and g.spec is not None and g.status == GRADED]
-    try:
-        if timed:
-            add_speed_group([(g.result, g.spec) for g in timed], tasks, seed=timed[0].seed, limits=limits)
+    if not timed:
+        return
+    try:  # drops their Numba folders (the others' went with their correctness run)
+        add_speed_group([(g.result, g.spec) for g in timed], tasks, seed=timed[0].seed, limits=limits)
     except Exception as exc:  # noqa: BLE001 - the batch goes on; the report says why
         for g in timed:
             g.extra_notes.append(f"speed not measured: {type(exc).__name__}: {_one_line(str(exc))}")
-    finally:
-        for g in group:
-            if g.result is not None:
-                drop_numba_cache(g.result)
 
 
 def render(graded: Graded, tasks: list[Task]) -> dict[str, str | bytes]:
@@ -410,8 +407,6 @@ def grade_local(sub: Submission, *, pattern: str | None, seed: int, limits: Limi
     graded.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not speed or graded.status != GRADED:
         store(submission_dir(out, graded.sub_id), render(graded, tasks))
-        if graded.result is not None:
-            drop_numba_cache(graded.result)
         graded.result = None  # stored: nothing to send back
     return graded
 

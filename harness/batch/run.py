@@ -107,7 +107,7 @@ def run_plugin(
     try:
         _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, speed=speed, progress=progress,
                     speed_options=speed_options)
-        kept = keep_numba_cache and not speed
+        kept = keep_numba_cache and not speed  # add_speed_group drops it once timed
         return result
     finally:
         if not kept:  # timed, not to be timed, or failed: nobody will load it
@@ -116,7 +116,8 @@ def run_plugin(
 
 def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
                 out: Path | None, speed: bool, progress: Callable[[Task], None] | None,
-                speed_options: Any) -> RunResult:
+                speed_options: Any) -> None:
+    """:func:`run_plugin`'s work, filling ``result``."""
     started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress, result.numba_cache)
@@ -148,7 +149,6 @@ def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed:
         add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
     if out is not None:
         write_run(out, result)
-    return result
 
 
 def add_speed(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,

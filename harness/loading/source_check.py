@@ -9,7 +9,6 @@ grading code, which hold whatever this look misses.
 from __future__ import annotations
 
 import ast
-import functools
 from pathlib import Path
 
 from harness import course
@@ -38,14 +37,18 @@ def _what(module: str) -> str:
     return ""
 
 
-def _around(name: str, shown: str = "", imported: bool = False) -> str:
-    """The note for ``name`` (an attribute, or with ``imported`` a module or what is imported from one)."""
-    if imported:  # a module or a name in one: the last part counts, and a module of one's own called base does not
-        name = name.split(".")[-1] if name.split(".")[-1] != "base" else ""
+def _around(name: str, shown: str = "") -> str:
+    """The note for an attribute ``name`` that leads to the memory around an argument."""
     if name in AROUND:
         return (f"uses {shown or name}: a way to the memory around an argument (in a timed call: the other "
                 f"calls' inputs)")
     return ""
+
+
+def _imported_around(dotted: str) -> str:
+    """The same for an imported module or name (its last part; a module of one's own called base is none)."""
+    last = dotted.rpartition(".")[2]
+    return _around(last) if last != "base" else ""
 
 
 def _module_name(text: str) -> str:
@@ -71,13 +74,13 @@ def findings(tree: ast.AST) -> list[tuple[int, str]]:
         line = getattr(node, "lineno", 0)
         what = ""
         if isinstance(node, ast.Import):
-            what = next(filter(None, (_what(a.name) or _around(a.name, imported=True) for a in node.names)), "")
+            what = next(filter(None, (_what(a.name) or _imported_around(a.name) for a in node.names)), "")
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [f"{node.module}.{a.name}" for a in node.names]
             what = _what(node.module) or next(
                 filter(None, (_what(name) for name in names
                               if node.module == "harness" and name.split(".")[-1] not in ("hookimpl", "hookspecs"))),
-                "") or next(filter(None, map(functools.partial(_around, imported=True), [node.module, *names])), "")
+                "") or next(filter(None, map(_imported_around, [node.module, *names])), "")
         elif isinstance(node, ast.Call):
             fn = node.func
             name = fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""

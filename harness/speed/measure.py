@@ -505,7 +505,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         _check_round(ref, ref_window, live, windows, samples, task, order)
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             for p in live:
-                warm = _charged(windows[id(p)], ref.overhead, per_call_harness, p.number) \
+                warm = _charged(windows[id(p)].total, ref.overhead, per_call_harness, p.number) \
                     if not p.out and id(p) in windows else 0.0
                 p.warm_ratio = warm / p.number / (ref_compute / n_ref)
                 if warm >= opts.target_block_s:  # long enough to tell the plugin's time per call
@@ -525,8 +525,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                          and bool((pairs >= SETTLED_RATIO).all()))
     for p in timed:
         p.res.reference_iterations, p.res.plugin_iterations = n_ref, p.number
-        if not p.out:
-            p.per_call = _per_call(p, ref.overhead, harness)
+        if not p.out:  # its per_call is final: the median share over its own rounds
             _summarize(p, ref_per_call[:len(p.totals)], seed, opts)
     return [p.res for p in timed]
 
@@ -540,12 +539,12 @@ def _per_call(p: _Timed, overhead: float, harness: list[float]) -> list[float]:
     the median share is not moved by one.
     """
     share = float(np.median(harness[:len(p.totals)]))
-    return [max(total - overhead - share * p.number, 0.0) / p.number for total in p.totals]
+    return [_charged(total, overhead, share, p.number) / p.number for total in p.totals]
 
 
-def _charged(window: Window, overhead: float, per_call_harness: float, number: int) -> float:
-    """A plugin's window less the harness's own work in it, as the reference's windows tell it."""
-    return max(window.total - overhead - per_call_harness * number, 0.0)
+def _charged(total: float, overhead: float, per_call_harness: float, number: int) -> float:
+    """A plugin's window (its CPU time ``total``) less the harness's own work in it."""
+    return max(total - overhead - per_call_harness * number, 0.0)
 
 
 def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref: int, i: int,
