@@ -10,7 +10,9 @@ harness's empty requests (whose cost is subtracted from every block), one
 that writes its answer over its input in timed calls (no allocation), and
 one honestly slower than the reference; and ``sigmoid`` of the honest plugin
 and of one that memoises incrementally (recomputes only the elements that
-changed since its last call). Fixtures in ``tests/plugins/speed/``; the
+changed since its last call); and ``relu_grad`` of the honest plugin and of
+one that answers its first timed answer again (right for every call if the
+fresh inputs kept the staged signs in place). Fixtures in ``tests/plugins/speed/``; the
 memoising ones mark a hit with a wrong element, so a memo that ever served
 an answer has its speed voided. It prints each one's ratio per size, its
 speed points and the note, and a verdict line: no cheat earns more speed
@@ -35,7 +37,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed
 PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
            ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("slower_than_reference", "relu"),
-           ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"))
+           ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"),
+           ("honest", "relu_grad"), ("memoises_by_sign", "relu_grad"))
 HONEST, SLOWER = "honest", "slower_than_reference"
 
 

@@ -5,8 +5,9 @@ arguments are staged in both workers, the reference's first call (Numba
 compiles then) and calibration set N, the calls of a block (about
 ``target_block_s`` of the reference's time), then come a warm-up round and
 4 to ``rounds`` rounds. Each round the grading side draws N fresh inputs
-(:func:`make_pool`: every element of the argument that varies,
-:func:`harness.worker.bench.vary_path`, times its own random factor) and,
+(:func:`make_pool`: the staged argument that varies,
+:func:`harness.worker.bench.vary_path`, in pieces moved to random places,
+each times its own random factor) and,
 every side frozen, writes them to each worker's pool (memory shared with
 it); then each side has its *window*: its clock (the CPU time of its
 cgroup, every process and thread) starts, it is thawed, it calls its N
@@ -63,7 +64,7 @@ class SpeedOptions:
     extra_rounds: int = 2  # more, a pair at a time, while a ratio's interval is wider than the resolution
     target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
     pool_bytes: int = 16 * 1024 * 1024  # a round's fresh inputs, at most (shared memory: this and the commits')
-    jitter: float = 2.0 ** -7  # every element of a fresh input is its staged value times (1 - jitter, 1]
+    jitter: float = 2.0 ** -7  # every piece of a fresh input is a staged piece times a factor in (1 - jitter, 1]
     call_budget_s: float = 1.0
     size_budget_s: float = 0.15  # the planned rounds of one size, per plugin, about (4 at least; 2 for long calls)
     par: float = 1.25
@@ -105,6 +106,7 @@ MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as o
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
 FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
+PIECE, PIECE_SOURCES, MAX_PIECES = 64, 256, 1 << 16  # fresh inputs: pieces copied from places (see make_pool)
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
@@ -283,28 +285,41 @@ def _unpredictable() -> np.random.Generator:
 
 
 def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = None) -> np.ndarray:
-    """``count`` fresh inputs: every element of ``base`` times its own factor in (1 - jitter, 1].
+    """``count`` fresh inputs, each made of pieces of ``base`` from places drawn for it, each scaled anew.
 
-    Written to ``out`` (float64, ``count`` times ``base``'s size at least) when given: memory whose pages are
-    in place already (a new 16 MiB array a round costs its page faults).
+    Written to ``out`` when given (float64, ``count`` times ``base``'s size
+    at least), memory whose pages are in place already (a new 16 MiB array a
+    round costs its page faults).
 
-    Signs, zeros and the staged range are kept (labels of 0 and 1 stay in
-    [0, 1], probabilities stay probabilities); each factor is drawn afresh for
-    every element of every call from the system's random source (one of 256
-    levels in an input of :data:`FINE_BELOW` elements or more, where no two
-    inputs can be alike; at double precision in a smaller one, so that not even
-    a one-number input repeats), and none can be known before its window.
+    The inputs are cut in pieces of up to :data:`PIECE` elements; each piece
+    is copied from one of :data:`PIECE_SOURCES` places of the staged input or
+    more (16 in a small one, where a piece is one element), no more than
+    :data:`MAX_PIECES` pieces a round, and times its own factor in (1 -
+    jitter, 1] at double precision. So signs, zeros and the staged range are
+    kept (labels of 0 and 1 stay in [0, 1], probabilities stay
+    probabilities), but not where they lie: an output that depends on the
+    signs alone (``relu_grad``, ``step``, a perceptron's prediction) is new in
+    every call too, and an answer kept from another call is wrong. No piece
+    comes twice, not even a one-number input's; places and factors come from
+    the system's random source, and none can be known before its window.
     """
     base = np.asarray(base, dtype=np.float64)
-    rng, n = _unpredictable(), count * base.size
-    pool = (out[:n] if out is not None else np.empty(n)).reshape(count, *base.shape)
-    if base.size >= FINE_BELOW:  # a byte a factor: the generator's raw words cut in bytes (3x faster than integers)
-        levels = rng.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n].reshape(count, *base.shape)
-        np.multiply(levels, base * (jitter / 256), out=pool)
-    else:
-        rng.random(out=pool.reshape(-1))
-        pool *= base * jitter
-    return np.subtract(base, pool, out=pool)  # base * (1 - jitter * level): two passes over the pool, not four
+    flat, rng = base.reshape(-1), _unpredictable()
+    size, n = flat.size, count * flat.size
+    pool = out[:n] if out is not None else np.empty(n)
+    piece = min(PIECE, max(size // PIECE_SOURCES, -(-n // MAX_PIECES), 1), max(size // 16, 1))
+    places, pieces = size // piece, -(-n // piece)
+    whole = pool[:n // piece * piece].reshape(-1, piece)
+    picks = rng.integers(0, places, pieces)
+    np.take(flat[:places * piece].reshape(places, piece), picks[:len(whole)], axis=0, out=whole,
+            mode="clip")  # the picks are in range; "raise" would copy through a buffer (4x slower)
+    factors = 1.0 - jitter * rng.random(pieces)
+    whole *= factors[:len(whole), None]
+    if len(whole) < pieces:  # the rest of the last input: a piece cut short
+        rest = n - whole.size
+        start = picks[-1] * piece
+        np.multiply(flat[start:start + rest], factors[-1], out=pool[whole.size:])
+    return pool.reshape(count, *base.shape)
 
 
 def _tolerance(task: Task) -> dict[str, float]:

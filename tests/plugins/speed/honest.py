@@ -1,4 +1,4 @@
-"""Plain, correct relu and sigmoid: what the cheating fixtures wrap (benchmarks/speed_cheats.py)."""
+"""Plain, correct relu, relu_grad and sigmoid: what the cheating fixtures wrap (benchmarks/speed_cheats.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from harness import hookimpl
 @hookimpl
 def relu(z):
     return np.maximum(z, 0.0)
+
+
+@hookimpl
+def relu_grad(z):
+    return (np.asarray(z) > 0).astype(np.float64)
 
 
 @hookimpl
