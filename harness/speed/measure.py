@@ -297,9 +297,9 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     :data:`MAX_PIECES` pieces a round, and times its own factor in (1 -
     jitter, 1] at double precision. So signs, zeros and the staged range are
     kept (labels of 0 and 1 stay in [0, 1], probabilities stay
-    probabilities), but not where they lie: an output that depends on the
-    signs alone (``relu_grad``, ``step``, a perceptron's prediction) is new in
-    every call too, and an answer kept from another call is wrong. No piece
+    probabilities), but not where they lie: an output that depends on its
+    input's signs alone (a derivative of 0s and 1s, a prediction of classes)
+    is new in every call too, and an answer kept from another call is wrong. No piece
     comes twice, not even a one-number input's; places and factors come from
     the system's random source, and none can be known before its window.
     """
