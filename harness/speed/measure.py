@@ -106,7 +106,9 @@ MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as o
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
 FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
-PIECE, PIECE_SOURCES, MAX_PIECES = 64, 256, 1 << 16  # fresh inputs: pieces copied from places (see make_pool)
+# Fresh inputs (make_pool): pieces of up to 16 elements (telling where a piece came from, to copy a kept answer,
+# costs about what computing it does), from 256 places at least, 2^17 pieces a round at most.
+PIECE, PIECE_SOURCES, MAX_PIECES = 16, 256, 1 << 17
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
@@ -299,9 +301,10 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     kept (labels of 0 and 1 stay in [0, 1], probabilities stay
     probabilities), but not where they lie: an output that depends on its
     input's signs alone (a derivative of 0s and 1s, a prediction of classes)
-    is new in every call too, and an answer kept from another call is wrong. No piece
-    comes twice, not even a one-number input's; places and factors come from
-    the system's random source, and none can be known before its window.
+    is new in every call too, and an answer kept from another call is wrong.
+    No piece comes twice, not even a one-number input's; places and factors
+    come from the system's random source, and none can be known before its
+    window.
     """
     base = np.asarray(base, dtype=np.float64)
     flat, rng = base.reshape(-1), _unpredictable()
