@@ -160,16 +160,23 @@ def test_a_plugin_cannot_shrink_its_time_by_slowing_the_empty_requests(tmp_path:
     assert (sizes["rounds"] > 0).all() and (sizes["ratio"] > 0.3).all(), sizes.to_string()
 
 
-def test_work_in_a_background_thread_is_charged(tmp_path: Path) -> None:
+def test_work_done_in_another_thread_is_charged(tmp_path: Path) -> None:
+    """The hook's own thread only hands its input to a helper thread and waits: charged for that thread
+    alone, a large call (the helper's 0.6 ms of relu) would cost next to nothing."""
+    res = run(SPEED / "works_in_a_helper_thread.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["rounds"] > 0).all() and (sizes["note"] == "").all(), sizes.to_string()
+    assert (sizes["ratio"] > 0.5).all(), sizes.to_string()
+
+
+def test_a_thread_that_works_whenever_it_can_is_timed_and_charged(tmp_path: Path) -> None:
     res = run(SPEED / "background_thread.py", tmp_path / "out", "--tasks", "relu", speed=True)
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
     assert (sizes["rounds"] > 0).all() and (sizes["note"] == "").all(), sizes.to_string()
-    # Charged, so slower than the same relu without the thread (which earns every point). A size whose
-    # windows are shorter than a time slice may see the thread hardly run (it cannot run outside them),
-    # so the outcome is the task's, not every size's.
-    tasks = res.tasks()
-    assert tasks.loc[0, "speed_ratio"] > 1.5, sizes.to_string()
-    assert tasks.loc[0, "speed_points"] < tasks.loc[0, "speed_max_points"]
+    # Frozen outside its windows, the thread works inside them, and is charged: slower than the same relu
+    # without it (about 0.95). How much depends on when the scheduler lets it run in a window of a few
+    # ms (1.4 to 9 over 20 runs; a size where it hardly ran sits near 1), so the task's ratio, not a size's.
+    assert res.tasks().loc[0, "speed_ratio"] > 1.0, sizes.to_string()
 
 
 def test_every_timed_input_is_new_and_made_of_the_staged_values_scaled() -> None:
