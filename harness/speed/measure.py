@@ -105,10 +105,9 @@ KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the re
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
-FINE_BELOW = 16  # inputs of fewer elements get factors at double precision (see make_pool)
 # Fresh inputs (make_pool): pieces of up to 16 elements (telling where a piece came from, to copy a kept answer,
-# costs about what computing it does), from 256 places at least, 2^17 pieces a round at most.
-PIECE, PIECE_SOURCES, MAX_PIECES = 16, 256, 1 << 17
+# costs about what computing it does), from 16 places at least, as small as 2^17 pieces a round allow.
+PIECE, MIN_PLACES, MAX_PIECES = 16, 16, 1 << 17
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
@@ -293,24 +292,24 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     at least), memory whose pages are in place already (a new 16 MiB array a
     round costs its page faults).
 
-    The inputs are cut in pieces of up to :data:`PIECE` elements; each piece
-    is copied from one of :data:`PIECE_SOURCES` places of the staged input or
-    more (16 in a small one, where a piece is one element), no more than
-    :data:`MAX_PIECES` pieces a round, and times its own factor in (1 -
-    jitter, 1] at double precision. So signs, zeros and the staged range are
-    kept (labels of 0 and 1 stay in [0, 1], probabilities stay
-    probabilities), but not where they lie: an output that depends on its
-    input's signs alone (a derivative of 0s and 1s, a prediction of classes)
-    is new in every call too, and an answer kept from another call is wrong.
-    No piece comes twice, not even a one-number input's; places and factors
-    come from the system's random source, and none can be known before its
-    window.
+    The inputs are cut in pieces of up to :data:`PIECE` elements, as small
+    as :data:`MAX_PIECES` pieces a round allow (one element where a round's
+    inputs are few), and no larger than a :data:`MIN_PLACES`-th of the input;
+    each piece is copied from a place of the staged input drawn for it and
+    scaled by its own factor in (1 - jitter, 1] at double precision. So signs,
+    zeros and the staged range are kept (labels of 0 and 1 stay in [0, 1],
+    probabilities stay probabilities), but not where they lie: an output that
+    depends on its input's signs alone (a derivative of 0s and 1s, a
+    prediction of classes) is new in every call too, and an answer kept from
+    another call is wrong. No piece comes twice, not even a one-number
+    input's; places and factors come from the system's random source, and
+    none can be known before its window.
     """
     base = np.asarray(base, dtype=np.float64)
     flat, rng = base.reshape(-1), _unpredictable()
     size, n = flat.size, count * flat.size
     pool = out[:n] if out is not None else np.empty(n)
-    piece = min(PIECE, max(size // PIECE_SOURCES, -(-n // MAX_PIECES), 1), max(size // 16, 1))
+    piece = min(PIECE, max(-(-n // MAX_PIECES), 1), max(size // MIN_PLACES, 1))
     places, pieces = size // piece, -(-n // piece)
     whole = pool[:n // piece * piece].reshape(-1, piece)
     picks = rng.integers(0, places, pieces)
