@@ -474,6 +474,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     first = ref.window(1, ref.limits.case_seconds, fresh=False)
     ref_first = first.block
     most = int(max(1, min(MAX_CALLS, opts.pool_bytes // leaf_bytes, KEEP_BYTES // max(first.out_bytes, 8))))
+    if first.block < LONG_CALL_S:  # calibrated with the heap grown as for the rounds (no page faults)
+        ref.room = min(2 * most * first.out_bytes, ROOM_MAX_BYTES) if most * first.out_bytes >= ROOM_FROM_BYTES else 0
     ref_call = first.block if first.block >= LONG_CALL_S else _calibrate(ref, opts.target_block_s, most)
     n_ref = int(min(most, max(1, math.ceil(opts.target_block_s / ref_call))))
     samples = SAMPLES if first.out_bytes <= BIG_OUTPUT_BYTES else 1
