@@ -19,14 +19,17 @@ from harness.sandbox.launch import Limits
 from harness.speed.measure import (
     SizeResult,
     SpeedOptions,
+    Voided,
     _steady,
     _Timed,
     bootstrap_median_ci,
+    check_norms,
     make_pool,
     measure_speed_group,
     speed_fraction,
 )
-from harness.worker.bench import vary_path
+from harness.worker.bench import get_leaf, vary_path, with_leaf
+from harness.worker.fingerprint import fingerprint, leaves
 
 SPEED = PLUGINS / "speed"
 
@@ -119,6 +122,8 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     # wiped to zeros, its output of zeros matches its made-up fingerprint of zeros, and is wrong
     ("computes_when_asked", ["is not the one the block answered", "wrong or stale output"], "relu"),
     ("overwrites_its_input", ["changed its input"], "relu"),
+    # one stale output in one timed call: not in the calls sampled to be revealed, most times
+    ("stale_once_on_large", ["its fingerprint is not the reference's"], "relu"),
 ])
 def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str,
                                                                    notes: list[str], task: str) -> None:
@@ -207,6 +212,35 @@ def test_an_output_of_the_signs_alone_is_new_in_every_timed_call() -> None:
         kinds = min(count, 2 ** pool.shape[1] // 2)  # 8 elements: 256 ways, most of them seen
         assert len({row.tobytes() for row in pool}) >= kinds, shape  # every call's signs new
         assert (pool[1:] != pool[0]).mean() > 0.15, shape  # and new in many places (half, in a large one)
+
+
+def test_every_timed_call_is_checked_by_its_fingerprint_to_the_task_tolerance() -> None:
+    """Outputs too big to commit whole are committed by fingerprints: each call's sum of squares is held
+    to the reference's. An answer off by the whole tolerance everywhere, both ways, passes; the answer to
+    another call's input (stale) does not, wherever the two inputs' answers differ in their sum of squares
+    (not l1_loss_grad's, of signs: a stale one of those is left to the revealed calls)."""
+    import reference
+
+    rng, told = np.random.default_rng(3), set()
+    for task in (t for t in select_tasks("*") if t.speed_inputs is not None and "medium" in t.speed_sizes):
+        kwargs = task.speed_inputs(rng, "medium")
+        path = vary_path(kwargs)
+        fn = getattr(reference, task.hook)
+        pool = make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7) if path is not None else None
+        outs = [fn(**(with_leaf(kwargs, path, x) if pool is not None else kwargs)) for x in (pool if pool is not
+                                                                                               None else [0, 0])]
+        flat = [np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(o)]) for o in outs]
+        expected = np.array([fingerprint(outs[0])])
+        rtol, atol = max(task.rtol, 1e-6), max(task.atol, 1e-8)
+        for sign in (1.0, -1.0):  # every element moved by its whole tolerance (a hair less), out then in
+            moved = [v + sign * np.where(v < 0, -1.0, 1.0) * (atol + rtol * np.abs(v)) * 0.999
+                     for v in map(np.asarray, leaves(outs[0]))]
+            check_norms(np.array([fingerprint(moved)]), expected, flat[0].size, task)
+        if not math.isclose(fingerprint(outs[0])[1], fingerprint(outs[1])[1], rel_tol=1e-4):
+            with pytest.raises(Voided, match="its fingerprint is not the reference's"):
+                check_norms(np.array([fingerprint(outs[1])]), expected, flat[0].size, task)
+            told.add(task.name)
+    assert {"relu", "relu_grad", "step", "sigmoid", "l2_loss_grad", "dense_forward", "mlp_backward"} <= told
 
 
 def test_the_varied_argument_is_the_largest_float_array_else_a_float() -> None:

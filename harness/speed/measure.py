@@ -17,8 +17,10 @@ less the reference's cost of an empty request and, per call, the median
 over the size's rounds of what the reference's windows cost outside their
 block (the harness's own work, :func:`_per_call`). After each round
 the commits are checked: every output against the reference's when they
-are small, else outputs of calls picked at random, shown through the pool,
-against their fingerprints and the reference's. A size's ratio is the
+are small, else every call's fingerprint against the reference's (its
+sum of squares, to the task's tolerance) and outputs of calls picked at
+random, shown through the pool, against their fingerprints and the
+reference's. A size's ratio is the
 median over pairs of rounds (the order of the sides changes from round to
 round, :func:`_round`) with a bootstrap interval; speed points only for
 tasks whose correctness passed, on the curve ``share * points * clip(1 -
@@ -356,6 +358,30 @@ def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
                      f"reference's for that call's input): {VOIDED}")
 
 
+def check_norms(got: np.ndarray, expected: np.ndarray, elements: int, task: Task) -> None:
+    """Every call of a block by its fingerprint's sum of squares, against the reference's for that call's input.
+
+    The sum of squares of an output's large leaves (:mod:`harness.worker.fingerprint`)
+    moves by at most what the task's tolerance allows every element: an
+    output right to that tolerance passes; an output of another input (a
+    stale answer), or garbage, is off by far more. ``elements``: the
+    output's size, at most.
+    """
+    n = min(len(got), len(expected))
+    g, e = got[:n, 1], np.abs(expected[:n, 1])
+    tol = _tolerance(task)
+    rtol, atol = tol["rtol"], tol["atol"]
+    # |p^2 - r^2| <= (atol + rtol |r|)(2 |r| + atol + rtol |r|) per element, summed (sum |r| <= sqrt(n sum r^2))
+    bound = (2 * atol * np.sqrt(elements * e) + 2 * (rtol + rtol * rtol) * e + 2 * elements * atol * atol
+             + 1e-9 * e)  # and the order of a sum's rounding
+    with np.errstate(invalid="ignore"):
+        ok = (g == expected[:n, 1]) | (np.abs(g - expected[:n, 1]) <= bound) | (np.isnan(g) & np.isnan(e))
+    if not ok.all():
+        i = int(np.argmin(ok))
+        raise Voided(f"timed call {i + 1} of {len(got)}: wrong or stale output (its fingerprint is not the "
+                     f"reference's for that call's input): {VOIDED}")
+
+
 def check_outputs(got: list[tuple[np.ndarray, list[int]]], expected: list[tuple[np.ndarray, list[int]]],
                   prints: np.ndarray, picks: list[int], calls: int, task: Task) -> None:
     """Outputs of picked calls: each must be the one its fingerprint committed, and the reference's.
@@ -615,7 +641,7 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
 
 def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windows: dict[int, Window],
                  samples: int, task: Task, order: list[_Timed | None]) -> None:
-    """Every output when the block's outputs are small; else outputs of calls picked now, revealed.
+    """Every output when the block's outputs are small; else every call's fingerprint, and calls picked now, revealed.
 
     The sides reveal in the order their windows ran, so the side that ends a
     round (and, in A B, B A order, starts the next) is the last one to have
@@ -631,8 +657,15 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             except Voided as exc:
                 p.stop(str(exc))
         return
+    for p in live:  # every call, by its fingerprint
+        got = windows[id(p)].prints if id(p) in windows else None
+        if not p.out and got is not None and ref_window.prints is not None:
+            try:
+                check_norms(got, ref_window.prints, ref_window.out_bytes // 8, task)
+            except Voided as exc:
+                p.stop(str(exc))
     if ref_window.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5:
-        return  # big outputs: checked in a random half of the rounds, drawn after the commits
+        return  # big outputs: revealed in a random half of the rounds, drawn after the commits
     picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
     wanted = sorted({j for js in picks.values() for j in js})
     expected: dict[int, tuple[np.ndarray, list[int]]] = {}

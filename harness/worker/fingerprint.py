@@ -9,7 +9,10 @@ fingerprints match without doing every call's work.
 
 A fingerprint is two numbers: the CRC-32 of the small leaves' float64 bytes
 (exact, 0.2 us) and the dot product of each large leaf with itself (BLAS,
-about 10% of a memory-bound pass; compared with a relative tolerance).
+about 10% of a memory-bound pass; compared with a relative tolerance). The
+grading side also holds every call's dot product to the reference's for the
+same input, to the task's tolerance: a stale or made-up output is caught in
+every call, not only in the calls it picks.
 """
 
 from __future__ import annotations
