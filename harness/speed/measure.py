@@ -185,7 +185,8 @@ class TimedWorker:
         self.send("window", 5.0, count=0, fresh=False)
         return self.clock() - t0
 
-    def window(self, count: int, timeout: float, fresh: bool = True, frozen: bool = False) -> Window:
+    def window(self, count: int, timeout: float, fresh: bool = True, frozen: bool = False,
+               widest: bool = False) -> Window:
         """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one) and their commit; timed.
 
         One request, timed here by the worker's cgroup; a ``frozen`` worker is
@@ -200,7 +201,8 @@ class TimedWorker:
         if frozen:
             self.frozen(False)
         try:
-            answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole)
+            answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
+                               widest=widest)
             t1 = self.clock()
         finally:
             if frozen:
@@ -616,11 +618,11 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
                 worker.load(None if pool is None else pool[:count])  # frozen: seen only in its window
                 if side is None:
-                    ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True)
+                    ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True, widest=i < 0)
                 else:
                     try:
                         windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
-                                                               frozen=True)
+                                                               frozen=True, widest=i < 0)
                     finally:
                         if len(live) > 1 and ref.session.pool is not None:  # what a plugin left in the
                             ref.session.pool.view[:] = 0.0  # shared pool, the next plugin must not find

@@ -15,7 +15,7 @@ with a pool, memory it shares with the grading side; see
 :mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
 "shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
 its calls' argument sets, then each timed window is one ``{"op": "window",
-"count", "fresh", "room", "whole"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
+"count", "fresh", "room", "whole", "widest"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
 writes outputs of the last block to the pool and ``{"op": "reveal",
 "indices"}`` to ``out/``; ``{"op": "exit"}``.
 
@@ -243,7 +243,8 @@ class Worker:
                     return {"id": rid, "status": "ok"}
                 if op == "window":
                     return {"id": rid, "status": "ok", **self.bench.window(
-                        int(req["count"]), bool(req.get("fresh", True)), _room(req), bool(req.get("whole", True)))}
+                        int(req["count"]), bool(req.get("fresh", True)), _room(req), bool(req.get("whole", True)),
+                        bool(req.get("widest", False)))}
                 return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}
