@@ -149,6 +149,17 @@ def test_a_memo_never_meets_a_timed_input_again(tmp_path: Path, plugin: str, tas
     assert res.tasks().loc[0, "speed_points"] > 0
 
 
+def test_honest_code_that_answers_lists_is_timed_as_correctness_reads_it(tmp_path: Path) -> None:
+    """Lists where the contract has arrays (relu, and dense_forward's tuple of two): correctness reads each
+    as its array, and so do the timed calls' checks; they used to read a list as 10^4 one-number outputs
+    and void the task as "wrong or stale"."""
+    res = run(SPEED / "answers_lists.py", tmp_path / "out", "--tasks", "relu,dense_forward", speed=True)
+    assert res.code == 0, res.out + res.err
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()
+    assert (res.tasks()["speed_points"] > 0).all()
+
+
 def test_a_numba_plugin_is_timed_with_the_kernels_its_correctness_run_compiled(tmp_path: Path) -> None:
     """Not compiled in a timed task (that leaves its memory unlike the reference's): the fixture answers
     wrong in a timed call when its kernel was compiled there, which would void its speed."""

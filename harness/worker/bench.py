@@ -104,11 +104,14 @@ class Bench:
         self.shape: tuple[int, ...] | None = None  # the varied array's shape (None: a float, or nothing varies)
         self.calls: list[dict[str, Any]] = []
         self.kept: list[Any] = []
+        self.names: tuple[str, ...] = ()  # the hook's outputs, as the contract names them (none: one array)
         self.heap_room = 0  # bytes of heap grown for the outputs (see _shift_heap)
         self.gap = np.empty(0)
 
-    def stage(self, hook: str, kwargs: dict[str, Any], path: LeafPath | None, shape: list[int] | None) -> None:
-        self.hook, self.path, self.calls, self.kept = hook, path, [], []
+    def stage(self, hook: str, kwargs: dict[str, Any], path: LeafPath | None, shape: list[int] | None,
+              names: tuple[str, ...] = ()) -> None:
+        """The hook, its arguments, the one that varies and the names of its outputs (the contract's)."""
+        self.hook, self.path, self.calls, self.kept, self.names = hook, path, [], [], tuple(names)
         self.shape = tuple(shape) if shape is not None and path is not None else None
         self.base = kwargs if self.shape is None else with_leaf(kwargs, path, self._slices(1)[0])
 
@@ -198,8 +201,13 @@ class Bench:
 
         The grading side says which (the same for every side of a measurement).
         Whole outputs go to the last values of the pool: the block's inputs,
-        at its start, stay as they were.
+        at its start, stay as they were. Outputs given as lists where the
+        contract has arrays are read as those arrays first, as the
+        correctness run reads them (judged by the first output: nothing to do
+        for outputs that are arrays already).
         """
+        if self.kept and as_contract(self.kept[0], self.names) is not self.kept[0]:
+            self.kept = [as_contract(o, self.names) for o in self.kept]
         size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
         if whole and size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
             whole = flat_outputs(self.kept)
@@ -224,6 +232,35 @@ class Bench:
             self.pool[at:at + len(f)] = f
             at += len(f)
         return [[int(np.size(leaf)) for leaf in leaves(self.kept[i])] for i in indices]
+
+
+def as_contract(value: Any, names: tuple[str, ...]) -> Any:
+    """An output with every list or tuple the contract has as an array made that array (float64).
+
+    Without ``names`` the output is one array; with them, a tuple of those
+    outputs (a name ending in ``*``: a list of (W, b) pairs). ``value``
+    itself when there is nothing to change, or when its shape is not the
+    contract's (the checks then find it wrong).
+    """
+    changed = False
+
+    def array(x: Any) -> Any:
+        nonlocal changed
+        if not isinstance(x, list | tuple):
+            return x
+        changed = True
+        return np.asarray(x, dtype=np.float64)
+
+    try:
+        if not names:
+            return array(value)
+        if not isinstance(value, list | tuple) or len(value) != len(names):
+            return value
+        items = tuple([tuple(map(array, pair)) for pair in v] if n.endswith("*") else array(v)
+                      for v, n in zip(value, names, strict=True))
+        return items if changed else value
+    except (TypeError, ValueError):
+        return value
 
 
 def _cpu() -> float:

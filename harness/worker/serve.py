@@ -254,7 +254,8 @@ class Worker:
             return {"id": rid, "status": "ok"}
         calls = codec.read(Path(req["path"]))
         if op == "stage":  # the hook and arguments of the speed windows that follow
-            self.bench.stage(req["hook"], calls, req.get("vary"), req.get("shape"))
+            self.bench.stage(req["hook"], calls, req.get("vary"), req.get("shape"),
+                             hookspecs.OUTPUTS.get(req["hook"], ()))
             codec.write(out, None)
             return {"id": rid, "status": "ok", "path": str(out)}
         metas, outputs = [], []
