@@ -7,7 +7,8 @@ that memoises by argument identity, one that memoises by content, one that
 works in a background thread, one that skips the timing loop, one that
 computes outputs only when asked for them after the block, one that slows the
 harness's empty requests (whose cost is subtracted from every block), one
-that writes its answer over its input in timed calls (no allocation), and
+that writes its answer over its input in timed calls (no allocation), one
+that answers one large timed call with the call before's output, and
 one honestly slower than the reference; and ``sigmoid`` of the honest plugin
 and of one that memoises incrementally (recomputes only the elements that
 changed since its last call); and ``relu_grad`` of the honest plugin and of
@@ -36,7 +37,8 @@ from harness.sandbox.launch import Limits
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
 PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
-           ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("slower_than_reference", "relu"),
+           ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("stale_once_on_large", "relu"),
+           ("slower_than_reference", "relu"),
            ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"),
            ("honest", "relu_grad"), ("memoises_by_sign", "relu_grad"))
 HONEST, SLOWER = "honest", "slower_than_reference"

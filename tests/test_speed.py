@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 from clirun import PLUGINS, run
 
+from contract import OUTPUTS
 from harness.course import select_tasks
+from harness.grading.model import Task
 from harness.loading.plugins import resolve
 from harness.sandbox.launch import Limits
 from harness.speed.measure import (
@@ -29,7 +31,7 @@ from harness.speed.measure import (
     measure_speed_group,
     speed_fraction,
 )
-from harness.worker.bench import get_leaf, vary_path, with_leaf
+from harness.worker.bench import as_contract, get_leaf, vary_path, with_leaf
 from harness.worker.fingerprint import fingerprint, leaves
 
 SPEED = PLUGINS / "speed"
@@ -212,6 +214,13 @@ def test_every_timed_input_is_new_and_made_of_the_staged_values_scaled() -> None
     ratio = inputs[..., None] / np.where(staged == 0, np.inf, staged)
     fits = ((ratio >= 1 - 2.0 ** -7) & (ratio <= 1.0)) | ((inputs[..., None] == 0) & (staged == 0))
     assert fits.any(axis=-1).all()
+    # scaled in place: every element where it was, times its own factor, no input twice (one number, 16 or more)
+    for shape, count in [((2, 3), 400), ((1,), 20_000), ((100, 100), 200)]:
+        staged = np.random.default_rng(2).standard_normal(shape)
+        kept = make_pool(staged, count, 2.0 ** -7, moved=False)
+        ratio = kept / staged
+        assert ((ratio > 1 - 2.0 ** -7 - 1e-15) & (ratio <= 1.0)).all(), shape
+        assert len({row.tobytes() for row in kept.reshape(count, -1)}) == count, shape
 
 
 def test_an_output_of_the_signs_alone_is_new_in_every_timed_call() -> None:
@@ -289,6 +298,51 @@ def test_after_the_warm_up_no_timed_window_meets_a_new_page() -> None:
                          env={**os.environ, **WORKER_ENV}, timeout=120)
     faults = json.loads(out.stdout)
     assert faults[0] > 0 and max(faults[1:]) < 64, faults  # 8 MiB of new 4 KiB pages would be 2048
+
+
+def _reference_rows(task: Task, inputs: np.ndarray, kwargs: dict, path: list) -> np.ndarray:
+    """The reference's answers to ``inputs`` (the varied argument), flattened, a row each."""
+    import reference
+
+    rows = []
+    for x in inputs:
+        out = as_contract(getattr(reference, task.hook)(**with_leaf(kwargs, path, x)), OUTPUTS.get(task.hook, ()))
+        rows.append(np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(out)]))
+    return np.array(rows)
+
+
+def test_inputs_move_where_answers_to_inputs_scaled_in_place_would_pass_for_each_other() -> None:
+    """At the tiny size (outputs checked whole) the answers of the signs alone are the ones whose inputs move;
+    a training set scaled in place keeps its samples with their labels."""
+    from harness.speed.measure import Window, answers_move
+
+    rng, moving = np.random.default_rng(4), set()
+    for task in (t for t in select_tasks("*") if t.speed_inputs is not None and "tiny" in t.speed_sizes):
+        kwargs = task.speed_inputs(rng, "tiny")
+        path = vary_path(kwargs)
+        if path is None or not isinstance(get_leaf(kwargs, path), np.ndarray):
+            continue
+        rows = _reference_rows(task, make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7, moved=False), kwargs, path)
+        if answers_move(Window(1.0, 1.0, rows, None, rows.shape[1] * 8), task):
+            moving.add(task.name)
+    assert moving == {"relu_grad", "leaky_relu_grad", "step", "l1_loss_grad", "perceptron_predict"}
+
+
+def test_a_training_set_scaled_in_place_trains_alike_in_two_right_implementations() -> None:
+    """mlp_train's tiny size is XOR with lr 2: its 4 samples moved (one element a piece) became conflicting data
+    that trained chaotically, and the numpy plugin's answer and the reference's ended beyond the tolerance of
+    each other about once in 200 inputs (honest batch groups had their speed voided). Scaled in place: never."""
+    import plugins.numpy_plugin as numpy_plugin
+
+    task = next(t for t in select_tasks("mlp_train"))
+    kwargs = task.speed_inputs(np.random.default_rng(0), "tiny")
+    path = vary_path(kwargs)
+    inputs = make_pool(get_leaf(kwargs, path), 1000, 2.0 ** -7, moved=False)
+    expected = _reference_rows(task, inputs, kwargs, path)
+    for x, e in zip(inputs, expected, strict=True):
+        out = as_contract(numpy_plugin.mlp_train(**with_leaf(kwargs, path, x)), OUTPUTS["mlp_train"])
+        got = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(out)])
+        assert np.isclose(got, e, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).all()
 
 
 def test_the_varied_argument_is_the_largest_float_array_else_a_float() -> None:

@@ -6,8 +6,9 @@ compiles then) and calibration set N, the calls of a block (about
 ``target_block_s`` of the reference's time), then come a warm-up round and
 4 to ``rounds`` rounds. Each round the grading side draws N fresh inputs
 (:func:`make_pool`: the staged argument that varies,
-:func:`harness.worker.bench.vary_path`, in pieces moved to random places,
-each times its own random factor) and,
+:func:`harness.worker.bench.vary_path`, every element times its own random
+factor; in pieces moved to random places too where the checks could not
+tell answers to inputs scaled in place apart, :func:`answers_move`) and,
 every side frozen, writes them to each worker's pool (memory shared with
 it); then each side has its *window*: its clock (the CPU time of its
 cgroup, every process and thread) starts, it is thawed, it calls its N
@@ -289,14 +290,24 @@ def _unpredictable() -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(_SYSTEM_RANDOM.getrandbits(128)))
 
 
-def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = None) -> np.ndarray:
-    """``count`` fresh inputs, each made of pieces of ``base`` from places drawn for it, each scaled anew.
+def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = None, moved: bool = True) -> np.ndarray:
+    """``count`` fresh inputs: every element of ``base`` scaled anew, in place or (``moved``) moved too.
 
     Written to ``out`` when given (float64, ``count`` times ``base``'s size
     at least), memory whose pages are in place already (a new 16 MiB array a
     round costs its page faults).
 
-    The inputs are cut in pieces of up to :data:`PIECE` elements, as small
+    Not ``moved``: every element stays where it is, times its own factor in
+    (1 - jitter, 1], drawn for every element of every call (one of 256 levels
+    in an input of 16 elements or more, where no two inputs can be alike; at
+    double precision in a smaller one). The input keeps its structure (the
+    samples of a training set keep their labels), so a training run stays
+    as well-posed as the staged one: moved, the 4 XOR samples of
+    ``mlp_train``'s tiny size became conflicting data that trained
+    chaotically, and two right implementations ended beyond the tolerance
+    of each other once in 200 calls.
+
+    ``moved``: the inputs are cut in pieces of up to :data:`PIECE` elements, as small
     as :data:`MAX_PIECES` pieces a round allow (one element where a round's
     inputs are few), and no larger than a :data:`MIN_PLACES`-th of the input;
     each piece is copied from a place of the staged input drawn for it and
@@ -313,6 +324,15 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     flat, rng = base.reshape(-1), _unpredictable()
     size, n = flat.size, count * flat.size
     pool = out[:n] if out is not None else np.empty(n)
+    if not moved:
+        grid = pool.reshape(count, size)
+        if size >= 16:  # a byte a factor: the generator's raw words cut in bytes (3x faster than integers)
+            levels = rng.bit_generator.random_raw((n + 7) // 8).view(np.uint8)[:n].reshape(count, size)
+            np.multiply(levels, flat * (jitter / 256), out=grid)
+        else:
+            rng.random(out=pool)
+            grid *= flat * jitter
+        return np.subtract(flat, grid, out=grid).reshape(count, *base.shape)  # base * (1 - jitter * level)
     piece = min(PIECE, max(-(-n // MAX_PIECES), 1), max(size // MIN_PLACES, 1))
     places, pieces = size // piece, -(-n // piece)
     whole = pool[:n // piece * piece].reshape(-1, piece)
@@ -326,6 +346,29 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
         start = picks[-1] * piece
         np.multiply(flat[start:start + rest], factors[-1], out=pool[whole.size:])
     return pool.reshape(count, *base.shape)
+
+
+def answers_move(w: Window, task: Task) -> bool:
+    """Whether the checks cannot tell apart the reference's answers to two inputs scaled in place.
+
+    ``w`` is the warm-up window, whose inputs were scaled in place; its first
+    two answers are compared as every timed call's will be: whole, to the
+    task's tolerance, or by their fingerprints' sums of squares. Alike,
+    an answer kept from another call would pass, so the inputs must move too
+    (:func:`make_pool`): an answer of the signs alone (a derivative of 0s
+    and 1s, a prediction of classes), or a large output whose sum of squares
+    moves by less than the tolerance when every element is scaled by its own
+    factor (a million elements average the factors out). One call: it
+    cannot be told, they move.
+    """
+    if w.outputs is not None and len(w.outputs) >= 2:
+        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **_tolerance(task)).all())
+    if w.prints is not None and len(w.prints) >= 2:
+        try:
+            check_norms(w.prints[1:2], w.prints[:1], w.out_bytes // 8, task)
+        except Voided:
+            return False
+    return True
 
 
 def _tolerance(task: Task) -> dict[str, float]:
@@ -538,12 +581,13 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     ref_per_call: list[float] = []
     harness: list[float] = []  # the harness's own work per call in the reference's windows, round by round
     fresh = np.empty(n_ref * np.size(leaf)) if leaf is not None else None  # each round's inputs, made here
+    moved = False  # the warm-up's inputs are scaled in place; the rounds' move too where that changes no answer
     # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
     for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
         live = [p for p in timed if not p.out and not p.settled]
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
-        pool = make_pool(leaf, n_ref, opts.jitter, fresh) if leaf is not None else None
+        pool = make_pool(leaf, n_ref, opts.jitter, fresh, moved) if leaf is not None else None
         ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout)
         ref_compute = max(ref_window.block, 1e-12)
         # The harness's own work in a window: the request (fixed) and the commit (per call).
@@ -551,6 +595,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         live = [p for p in live if not p.out]
         _check_round(ref, ref_window, live, windows, samples, task, order)
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
+            moved = answers_move(ref_window, task)  # its inputs were scaled in place: did the answers change?
             for p in live:
                 warm = _charged(windows[id(p)].total, ref.overhead, per_call_harness, p.number) \
                     if not p.out and id(p) in windows else 0.0
