@@ -112,6 +112,7 @@ BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of 
 # costs about what computing it does), from 16 places at least, as small as 2^17 pieces a round allow.
 PIECE, MIN_PLACES, MAX_PIECES = 16, 16, 1 << 17
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
+ALIKE_SLACK = 8.0  # answers to inputs scaled in place must differ by this many tolerances, or the inputs move
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
 LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
@@ -352,8 +353,9 @@ def answers_move(w: Window, task: Task) -> bool:
     """Whether the checks cannot tell apart the reference's answers to two inputs scaled in place.
 
     ``w`` is the warm-up window, whose inputs were scaled in place; its first
-    two answers are compared as every timed call's will be: whole, to the
-    task's tolerance, or by their fingerprints' sums of squares. Alike,
+    two answers are compared as every timed call's will be, with
+    :data:`ALIKE_SLACK` times the task's tolerance: whole, or by their
+    fingerprints' sums of squares. Alike,
     an answer kept from another call would pass, so the inputs must move too
     (:func:`make_pool`): an answer of the signs alone (a derivative of 0s
     and 1s, a prediction of classes), or a large output whose sum of squares
@@ -362,10 +364,11 @@ def answers_move(w: Window, task: Task) -> bool:
     cannot be told, they move.
     """
     if w.outputs is not None and len(w.outputs) >= 2:
-        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **_tolerance(task)).all())
+        tol = {k: ALIKE_SLACK * v for k, v in _tolerance(task).items()}
+        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **tol).all())
     if w.prints is not None and len(w.prints) >= 2:
         try:
-            check_norms(w.prints[1:2], w.prints[:1], w.out_bytes // 8, task)
+            check_norms(w.prints[1:2], w.prints[:1], w.out_bytes // 8, task, ALIKE_SLACK)
         except Voided:
             return False
     return True
@@ -403,19 +406,19 @@ def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
                      f"reference's for that call's input): {VOIDED}")
 
 
-def check_norms(got: np.ndarray, expected: np.ndarray, elements: int, task: Task) -> None:
+def check_norms(got: np.ndarray, expected: np.ndarray, elements: int, task: Task, slack: float = 1.0) -> None:
     """Every call of a block by its fingerprint's sum of squares, against the reference's for that call's input.
 
     The sum of squares of an output's large leaves (:mod:`harness.worker.fingerprint`)
     moves by at most what the task's tolerance allows every element: an
     output right to that tolerance passes; an output of another input (a
     stale answer), or garbage, is off by far more. ``elements``: the
-    output's size, at most.
+    output's size, at most; ``slack``: the tolerance times this.
     """
     n = min(len(got), len(expected))
     g, e = got[:n, 1], np.abs(expected[:n, 1])
     tol = _tolerance(task)
-    rtol, atol = tol["rtol"], tol["atol"]
+    rtol, atol = slack * tol["rtol"], slack * tol["atol"]
     # |p^2 - r^2| <= (atol + rtol |r|)(2 |r| + atol + rtol |r|) per element, summed (sum |r| <= sqrt(n sum r^2))
     bound = (2 * atol * np.sqrt(elements * e) + 2 * (rtol + rtol * rtol) * e + 2 * elements * atol * atol
              + 1e-9 * e)  # and the order of a sum's rounding
