@@ -303,8 +303,8 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     in an input of 16 elements or more, where no two inputs can be alike; at
     double precision in a smaller one). The input keeps its structure (the
     samples of a training set keep their labels), so a training run stays
-    as well-posed as the staged one: moved, the 4 XOR samples of
-    ``mlp_train``'s tiny size became conflicting data that trained
+    as well-posed as the staged one: moved, the 4 XOR samples of the tiny
+    network's training set became conflicting data that trained
     chaotically, and two right implementations ended beyond the tolerance
     of each other once in 200 calls.
 
