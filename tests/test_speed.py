@@ -246,20 +246,22 @@ def test_every_timed_call_is_checked_by_its_fingerprint_to_the_task_tolerance() 
     for task in (t for t in select_tasks("*") if t.speed_inputs is not None and "medium" in t.speed_sizes):
         kwargs = task.speed_inputs(rng, "medium")
         path = vary_path(kwargs)
+        if path is None:
+            continue
         fn = getattr(reference, task.hook)
-        pool = make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7) if path is not None else None
-        outs = [fn(**(with_leaf(kwargs, path, x) if pool is not None else kwargs)) for x in (pool if pool is not
-                                                                                               None else [0, 0])]
-        flat = [np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(o)]) for o in outs]
-        expected = np.array([fingerprint(outs[0])])
+        outs = [fn(**with_leaf(kwargs, path, x)) for x in make_pool(get_leaf(kwargs, path), 4, 2.0 ** -7)]
+        prints = [fingerprint(o) for o in outs]
+        size = sum(np.size(v) for v in leaves(outs[0]))
         rtol, atol = max(task.rtol, 1e-6), max(task.atol, 1e-8)
         for sign in (1.0, -1.0):  # every element moved by its whole tolerance (a hair less), out then in
             moved = [v + sign * np.where(v < 0, -1.0, 1.0) * (atol + rtol * np.abs(v)) * 0.999
                      for v in map(np.asarray, leaves(outs[0]))]
-            check_norms(np.array([fingerprint(moved)]), expected, flat[0].size, task)
-        if not math.isclose(fingerprint(outs[0])[1], fingerprint(outs[1])[1], rel_tol=1e-4):
+            check_norms(np.array([fingerprint(moved)]), np.array(prints[:1]), size, task)
+        # a stale answer: another input's whose sum of squares differs (two counts of 0s and 1s can be equal)
+        stale = next((p for p in prints[1:] if not math.isclose(prints[0][1], p[1], rel_tol=1e-4)), None)
+        if stale is not None:
             with pytest.raises(Voided, match="its fingerprint is not the reference's"):
-                check_norms(np.array([fingerprint(outs[1])]), expected, flat[0].size, task)
+                check_norms(np.array([stale]), np.array(prints[:1]), size, task)
             told.add(task.name)
     assert {"relu", "relu_grad", "step", "sigmoid", "l2_loss_grad", "dense_forward", "mlp_backward"} <= told
 
@@ -322,8 +324,11 @@ def test_inputs_move_where_answers_to_inputs_scaled_in_place_would_pass_for_each
         path = vary_path(kwargs)
         if path is None or not isinstance(get_leaf(kwargs, path), np.ndarray):
             continue
-        rows = _reference_rows(task, make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7, moved=False), kwargs, path)
-        if answers_move(Window(1.0, 1.0, rows, None, rows.shape[1] * 8), task):
+        windows = []  # three warm-ups: two answers that happen to fall within 8 tolerances move one warm-up's
+        for _ in range(3):  # inputs (1 time in about 1000, a mean of 8), never three's
+            rows = _reference_rows(task, make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7, moved=False), kwargs, path)
+            windows.append(Window(1.0, 1.0, rows, None, rows.shape[1] * 8))
+        if all(answers_move(w, task) for w in windows):
             moving.add(task.name)
     assert moving == {"relu_grad", "leaky_relu_grad", "step", "l1_loss_grad", "perceptron_predict"}
 
