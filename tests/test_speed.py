@@ -31,7 +31,7 @@ from harness.speed.measure import (
     measure_speed_group,
     speed_fraction,
 )
-from harness.worker.bench import as_contract, get_leaf, vary_path, with_leaf
+from harness.worker.bench import as_contract, flat_outputs, get_leaf, vary_path, with_leaf
 from harness.worker.fingerprint import fingerprint, leaves
 
 SPEED = PLUGINS / "speed"
@@ -302,20 +302,16 @@ def test_after_the_warm_up_no_timed_window_meets_a_new_page() -> None:
     assert faults[0] > 0 and max(faults[1:]) < 64, faults  # 8 MiB of new 4 KiB pages would be 2048
 
 
-def _reference_rows(task: Task, inputs: np.ndarray, kwargs: dict, path: list) -> np.ndarray:
-    """The reference's answers to ``inputs`` (the varied argument), flattened, a row each."""
-    import reference
-
-    rows = []
-    for x in inputs:
-        out = as_contract(getattr(reference, task.hook)(**with_leaf(kwargs, path, x)), OUTPUTS.get(task.hook, ()))
-        rows.append(np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(out)]))
-    return np.array(rows)
+def _answers(module: object, task: Task, inputs: np.ndarray, kwargs: dict, path: list) -> np.ndarray:
+    """A module's answers to ``inputs`` (the varied argument), a row each, as a block commits them whole."""
+    fn = getattr(module, task.hook)
+    return flat_outputs([as_contract(fn(**with_leaf(kwargs, path, x)), OUTPUTS.get(task.hook, ())) for x in inputs])
 
 
 def test_inputs_move_where_answers_to_inputs_scaled_in_place_would_pass_for_each_other() -> None:
     """At the tiny size (outputs checked whole) the answers of the signs alone are the ones whose inputs move;
     a training set scaled in place keeps its samples with their labels."""
+    import reference
     from harness.speed.measure import Window, answers_move
 
     rng, moving = np.random.default_rng(4), set()
@@ -326,7 +322,7 @@ def test_inputs_move_where_answers_to_inputs_scaled_in_place_would_pass_for_each
             continue
         windows = []  # three warm-ups: two answers that happen to fall within 8 tolerances move one warm-up's
         for _ in range(3):  # inputs (1 time in about 1000, a mean of 8), never three's
-            rows = _reference_rows(task, make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7, moved=False), kwargs, path)
+            rows = _answers(reference, task, make_pool(get_leaf(kwargs, path), 2, 2.0 ** -7, moved=False), kwargs, path)
             windows.append(Window(1.0, 1.0, rows, None, rows.shape[1] * 8))
         if all(answers_move(w, task) for w in windows):
             moving.add(task.name)
@@ -338,16 +334,15 @@ def test_a_training_set_scaled_in_place_trains_alike_in_two_right_implementation
     that trained chaotically, and the numpy plugin's answer and the reference's ended beyond the tolerance of
     each other about once in 200 inputs (honest batch groups had their speed voided). Scaled in place: never."""
     import plugins.numpy_plugin as numpy_plugin
+    import reference
+    from harness.speed.measure import check_whole
 
     task = next(t for t in select_tasks("mlp_train"))
     kwargs = task.speed_inputs(np.random.default_rng(0), "tiny")
     path = vary_path(kwargs)
     inputs = make_pool(get_leaf(kwargs, path), 1000, 2.0 ** -7, moved=False)
-    expected = _reference_rows(task, inputs, kwargs, path)
-    for x, e in zip(inputs, expected, strict=True):
-        out = as_contract(numpy_plugin.mlp_train(**with_leaf(kwargs, path, x)), OUTPUTS["mlp_train"])
-        got = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves(out)])
-        assert np.isclose(got, e, rtol=max(task.rtol, 1e-6), atol=max(task.atol, 1e-8)).all()
+    check_whole(_answers(numpy_plugin, task, inputs, kwargs, path), _answers(reference, task, inputs, kwargs, path),
+                task)  # as a timed block's whole outputs are checked
 
 
 def test_the_varied_argument_is_the_largest_float_array_else_a_float() -> None:

@@ -514,6 +514,11 @@ def _start_plugin(p: _Timed, ref_first: Window, ref_call: float, opts: SpeedOpti
         p.stop(_slower_than(ref_call, opts))
 
 
+def _heap_room(calls: int, out_bytes: int) -> int:
+    """The heap a worker keeps ready for a block of ``calls`` outputs (none for small outputs; capped)."""
+    return min(2 * calls * out_bytes, ROOM_MAX_BYTES) if calls * out_bytes >= ROOM_FROM_BYTES else 0
+
+
 def _calls(per_call: float, n_ref: int, ref_call: float, opts: SpeedOptions) -> int:
     """A plugin's calls a block: the reference's N, unless that makes its block very long."""
     longest = max(4 * opts.target_block_s, n_ref * ref_call)
@@ -549,7 +554,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     ref_first = first.block
     most = int(max(1, min(MAX_CALLS, opts.pool_bytes // leaf_bytes, KEEP_BYTES // max(first.out_bytes, 8))))
     if first.block < LONG_CALL_S:  # calibrated with the heap grown as for the rounds (no page faults)
-        ref.room = min(2 * most * first.out_bytes, ROOM_MAX_BYTES) if most * first.out_bytes >= ROOM_FROM_BYTES else 0
+        ref.room = _heap_room(most, first.out_bytes)
     ref_call = first.block if first.block >= LONG_CALL_S else _calibrate(ref, opts.target_block_s, most)
     n_ref = int(min(most, max(1, math.ceil(opts.target_block_s / ref_call))))
     samples = SAMPLES if first.out_bytes <= BIG_OUTPUT_BYTES else 1
@@ -571,10 +576,10 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     rounds = 2 * int(min(opts.rounds, max(fewest, budget / a_round)) // 2)
     timeout = max(40 * a_round, 10.0)
     # Blocks with large outputs get their heap grown and shifted each round (memory luck averages out).
-    room = 2 * n_ref * first.out_bytes if n_ref * first.out_bytes >= ROOM_FROM_BYTES else 0
+    room = _heap_room(n_ref, first.out_bytes)
     whole = n_ref * first.out_bytes <= FULL_COMMIT_BYTES  # as the reference's block would commit, for all
     for side in [ref, *(p.worker for p in timed if not p.out)]:  # the calls' argument sets, made once
-        side.room, side.whole = min(room, ROOM_MAX_BYTES), whole
+        side.room, side.whole = room, whole
         try:
             side.send("prepare", side.limits.case_seconds, count=n_ref, room=side.room)
         except (WorkerDied, RuntimeError) as exc:
