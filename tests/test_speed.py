@@ -23,6 +23,9 @@ from harness.speed.measure import (
     SizeResult,
     SpeedOptions,
     Voided,
+    Window,
+    _one_call_harness,
+    _start_plugin,
     _steady,
     _Timed,
     bootstrap_median_ci,
@@ -58,6 +61,26 @@ def test_pairs_charged_nothing_ask_for_more_rounds_not_a_crash() -> None:
     assert _steady(p, [1e-6] * 4, SpeedOptions()) is False
     p.per_call = [1e-6] * 4
     assert _steady(p, [1e-6] * 4, SpeedOptions()) is True
+
+
+class _Windows:
+    """A stand-in worker whose one-call windows cost ``totals`` of CPU in turn, each with a call of ``call`` s."""
+
+    def __init__(self, totals: list[float], call: float) -> None:
+        self.totals, self.call, self.limits = list(totals), call, Limits()
+
+    def window(self, number: int, timeout: float, fresh: bool = True) -> Window:
+        return Window(self.totals.pop(0), self.call, None, None, 8)
+
+
+def test_a_hiccup_in_the_references_first_window_does_not_eat_a_plugins_short_first_call() -> None:
+    """The harness's share of a one-call window is not taken from one window: a 1 ms hiccup there charged 0."""
+    ref = _Windows([1.05e-3, 0.05e-3, 0.05e-3], call=0.02e-3)  # the first window's harness part: 1 ms
+    share = _one_call_harness(ref, ref.window(1, 1.0))
+    assert share == pytest.approx(0.03e-3)
+    p = _Timed(worker=_Windows([0.18e-3, 0.13e-3], call=0.0), res=SizeResult("relu", "medium"))
+    _start_plugin(p, share, ref_call=0.02e-3, opts=SpeedOptions())
+    assert p.res.plugin_first_call_s == pytest.approx(0.15e-3) and p.one_call == pytest.approx(0.1e-3)
 
 
 @pytest.fixture(scope="module")

@@ -492,13 +492,24 @@ def _slower_than(ref_call: float, opts: SpeedOptions) -> str:
     return f"slower than {opts.call_budget_s / max(ref_call, 1e-9):.0f}x (stopped at {opts.call_budget_s:g} s)"
 
 
-def _start_plugin(p: _Timed, ref_first: Window, ref_call: float, opts: SpeedOptions) -> None:
+def _one_call_harness(ref: TimedWorker, first: Window) -> float:
+    """The harness's CPU time in a one-call window of the reference, besides the call.
+
+    The median of the first window's and, for short calls, two more: one
+    hiccup in a single window must not eat a short first call.
+    """
+    more = 2 if first.block < LONG_CALL_S else 0
+    ones = [first] + [ref.window(1, ref.limits.case_seconds, fresh=False) for _ in range(more)]
+    return float(np.median([w.total - w.block for w in ones]))
+
+
+def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions) -> None:
     """The plugin's first call, then its time per call; a call over the budget stops it ("slower than").
 
-    Timed by the plugin's cgroup, less what the reference's first window cost
-    besides its call (a plugin's word on its own block is not trusted).
+    Timed by the plugin's cgroup, less ``harness``: what a one-call window of
+    the reference cost besides its call (a plugin's word on its own block is
+    not trusted).
     """
-    harness = ref_first.total - ref_first.block
     first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
     p.res.plugin_first_call_s = max(first.total - harness, 0.0)
     if ref_call >= LONG_CALL_S and p.res.plugin_first_call_s <= opts.call_budget_s:  # long calls: the first
@@ -552,6 +563,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             p.stop(f"not timed: {exc}")
     first = ref.window(1, ref.limits.case_seconds, fresh=False)
     ref_first = first.block
+    one_call_harness = _one_call_harness(ref, first)
     most = int(max(1, min(MAX_CALLS, opts.pool_bytes // leaf_bytes, KEEP_BYTES // max(first.out_bytes, 8))))
     if first.block < LONG_CALL_S:  # calibrated with the heap grown as for the rounds (no page faults)
         ref.room = _heap_room(most, first.out_bytes)
@@ -563,7 +575,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         if p.out:
             continue
         try:
-            _start_plugin(p, first, ref_call, opts)
+            _start_plugin(p, one_call_harness, ref_call, opts)
         except Voided as exc:
             p.stop(str(exc))
         except (WorkerDied, RuntimeError) as exc:
