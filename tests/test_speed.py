@@ -17,7 +17,7 @@ from clirun import PLUGINS, run
 from contract import OUTPUTS
 from harness.course import select_tasks
 from harness.grading.model import Task
-from harness.loading.plugins import resolve
+from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.speed.measure import (
     SizeResult,
@@ -387,6 +387,23 @@ def test_plugins_timed_together_share_the_reference_windows() -> None:
     assert same.any()  # one reference timing per round, shared by both:
     assert list(honest.loc[same, "reference_s"]) == list(slower.loc[same, "reference_s"])
     assert (honest["note"] == "").all() and (slower["note"] == "").all()
+
+
+def test_a_plugin_as_fast_as_the_reference_makes_as_many_calls_a_block() -> None:
+    """A short call's first estimate is rough (one call's window): the warm-up round's replaces it.
+
+    Had it not, the reference timed as a plugin made a third of the
+    reference's calls a block at the tiny size, and its ratio there came
+    out up to 1.3 (the window's fixed cost spread over fewer calls).
+    """
+    names = ["sigmoid", "relu", "step", "l2_loss"]
+    tasks = select_tasks(",".join(names))
+    table = pd.DataFrame({"task": names, "passed": [1] * 4, "cases": [1] * 4})
+    spec = resolve("reference")  # its kernels loaded from its cache, as after its correctness run
+    (_, _, sizes), = measure_speed_group([spec], tasks, [table], seed=3, limits=Limits(),
+                                         writables=[trusted_writable(spec)], options=SpeedOptions(sizes=("tiny",)))
+    assert len(sizes) == 4 and (sizes["note"] == "").all(), sizes.to_string()
+    assert (sizes["plugin_iterations"] == sizes["reference_iterations"]).all(), sizes.to_string()
 
 
 def test_a_plugin_far_slower_than_the_reference_is_timed_for_one_pair_of_rounds() -> None:

@@ -620,7 +620,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 warm = _charged(windows[id(p)].total, ref.overhead, per_call_harness, p.number) \
                     if not p.out and id(p) in windows else 0.0
                 p.warm_ratio = warm / p.number / (ref_compute / n_ref)
-                if warm >= opts.target_block_s:  # long enough to tell the plugin's time per call
+                if warm > 0.0:  # a better estimate than one call (rough, from the window of one call)
                     p.one_call = warm / p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
             continue
