@@ -364,8 +364,7 @@ def answers_move(w: Window, task: Task) -> bool:
     cannot be told, they move.
     """
     if w.outputs is not None and len(w.outputs) >= 2:
-        tol = {k: ALIKE_SLACK * v for k, v in _tolerance(task).items()}
-        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **tol).all())
+        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **_tolerance(task, ALIKE_SLACK)).all())
     if w.prints is not None and len(w.prints) >= 2:
         try:
             check_norms(w.prints[1:2], w.prints[:1], w.out_bytes // 8, task, ALIKE_SLACK)
@@ -374,8 +373,9 @@ def answers_move(w: Window, task: Task) -> bool:
     return True
 
 
-def _tolerance(task: Task) -> dict[str, float]:
-    return {"rtol": max(task.rtol, 1e-6), "atol": max(task.atol, 1e-8)}
+def _tolerance(task: Task, slack: float = 1.0) -> dict[str, float]:
+    """The task's tolerance for timed outputs (floored), times ``slack``."""
+    return {"rtol": slack * max(task.rtol, 1e-6), "atol": slack * max(task.atol, 1e-8)}
 
 
 def check_inputs(got: np.ndarray, loaded: np.ndarray, calls: int) -> None:
@@ -417,8 +417,8 @@ def check_norms(got: np.ndarray, expected: np.ndarray, elements: int, task: Task
     """
     n = min(len(got), len(expected))
     g, e = got[:n, 1], np.abs(expected[:n, 1])
-    tol = _tolerance(task)
-    rtol, atol = slack * tol["rtol"], slack * tol["atol"]
+    tol = _tolerance(task, slack)
+    rtol, atol = tol["rtol"], tol["atol"]
     # |p^2 - r^2| <= (atol + rtol |r|)(2 |r| + atol + rtol |r|) per element, summed (sum |r| <= sqrt(n sum r^2))
     bound = (2 * atol * np.sqrt(elements * e) + 2 * (rtol + rtol * rtol) * e + 2 * elements * atol * atol
              + 1e-9 * e)  # and the order of a sum's rounding
