@@ -423,6 +423,47 @@ def test_a_plugin_as_fast_as_the_reference_makes_as_many_calls_a_block() -> None
     assert (sizes["plugin_iterations"] == sizes["reference_iterations"]).all(), sizes.to_string()
 
 
+def test_a_plugin_whose_blocks_grew_after_its_warm_up_meets_their_memory_before_its_first_round(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its calls past the warm-up's allocate outputs in new memory: untimed, not in its first timed round.
+
+    The first estimate is made rough here (ten times the reference's call),
+    so the warm-up makes two fifths of the calls (a block of 4 target
+    lengths); its first round then met the rest's memory (page faults: 12%
+    slower at the tiny size, where a one-call window is a rough estimate).
+    """
+    from harness.speed import measure
+
+    start = measure._start_plugin
+
+    def rough(p, harness, ref_call, opts):
+        start(p, harness, ref_call, opts)
+        p.one_call = 10 * ref_call
+
+    windows: list[tuple[int, int, bool, bool]] = []  # (worker, calls, fresh, widest)
+    window = measure.TimedWorker.window
+
+    def spy(self, count, timeout, fresh=True, frozen=False, widest=False):
+        windows.append((id(self), count, fresh, widest))
+        return window(self, count, timeout, fresh, frozen, widest)
+
+    monkeypatch.setattr(measure, "_start_plugin", rough)
+    monkeypatch.setattr(measure.TimedWorker, "window", spy)
+    names = ["sigmoid", "l2_loss"]
+    table = pd.DataFrame({"task": names, "passed": [1] * 2, "cases": [1] * 2})
+    spec = resolve("reference")
+    (_, _, sizes), = measure_speed_group([spec], select_tasks(",".join(names)), [table], seed=3, limits=Limits(),
+                                         writables=[trusted_writable(spec)], options=SpeedOptions(sizes=("tiny",)))
+    assert (sizes["note"] == "").all() and (sizes["plugin_iterations"] == sizes["reference_iterations"]).all()
+    plugin = next(w[0] for w in windows if w[3] and w[1] < max(sizes["reference_iterations"]))  # a short warm-up
+    widest = 0  # the calls of the plugin's last widest window (its warm-up, or one after it)
+    for who, calls, fresh, wide in windows:
+        if who == plugin and wide:
+            widest = calls
+        elif who == plugin and fresh:  # a timed round
+            assert calls <= widest, windows
+
+
 def test_a_plugin_far_slower_than_the_reference_is_timed_for_one_pair_of_rounds() -> None:
     tasks = select_tasks("relu")
     table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
