@@ -387,9 +387,12 @@ def test_dask_times_a_group_of_submissions_against_one_reference(tmp_path: Path)
     assert res.exit_code == 0, res.output
     sizes = {name: pd.read_csv(out / "submissions" / name / "speed.csv") for name in ("ann", "ben", "cat")}
     assert all((s["rounds"] > 0).all() for s in sizes.values()), {n: s["note"].tolist() for n, s in sizes.items()}
-    # timed together on the worker: the reference's per-call times come from the same windows
-    assert list(sizes["ann"]["reference_s"]) == list(sizes["ben"]["reference_s"]) == list(sizes["cat"]["reference_s"]), \
-        {n: s[["size", "rounds", "reference_s", "note"]].to_dict("records") for n, s in sizes.items()}
+    # timed together on the worker: the reference's per-call times come from the same windows (its median
+    # over a member's rounds: the same for members timed for as many rounds; one far slower in a pair of
+    # rounds, by a hiccup, stops there)
+    both = pd.concat(sizes, names=["who"]).reset_index(level=0)
+    for _, same in both.groupby(["size", "rounds"]):
+        assert same["reference_s"].nunique() == 1, both[["who", "size", "rounds", "reference_s", "note"]]
 
 
 def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> None:
