@@ -602,8 +602,11 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
     harness: list[float] = []  # the harness's own work per call in the reference's windows, round by round
     fresh = np.empty(n_ref * np.size(leaf)) if leaf is not None else None  # each round's inputs, made here
     moved = False  # the warm-up's inputs are scaled in place; the rounds' move too where that changes no answer
+    # Large outputs, short calls: a second warm-up round (the first rounds after one met new memory, as
+    # the heap gap moved: at the large size the first pair of rounds was the noisiest by far).
+    warm_ups = 2 if first.out_bytes > BIG_OUTPUT_BYTES and ref_call < LONG_CALL_S else 1
     # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
-    for i in range(-1, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # round -1 warms up
+    for i in range(-warm_ups, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # rounds < 0 warm up
         live = [p for p in timed if not p.out and not p.settled]
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
@@ -614,6 +617,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         per_call_harness = max(ref_window.total - ref_window.block - ref.overhead, 0.0) / n_ref
         live = [p for p in live if not p.out]
         _check_round(ref, ref_window, live, windows, samples, task, order)
+        if i == -1 and warm_ups == 2:  # the second warm-up round: untimed
+            continue
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             moved = answers_move(ref_window, task)  # its inputs were scaled in place: did the answers change?
             for p in live:
