@@ -148,8 +148,10 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     # wiped to zeros, its output of zeros matches its made-up fingerprint of zeros, and is wrong
     ("computes_when_asked", ["is not the one the block answered", "wrong or stale output"], "relu"),
     ("overwrites_its_input", ["changed its input"], "relu"),
-    # one stale output in one timed call: not in the calls sampled to be revealed, most times
-    ("stale_once_on_large", ["its fingerprint is not the reference's"], "relu"),
+    # one stale output in one timed call: not in the calls sampled to be revealed, most times; its
+    # fingerprint gives it away unless the inputs were scaled in place and the two answers' sums of squares
+    # came out within the tolerance of each other (then a revealed call may: seen once in 33 runs)
+    ("stale_once_on_large", ["its fingerprint is not the reference's", "differs from the reference's"], "relu"),
 ])
 def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Path, plugin: str,
                                                                    notes: list[str], task: str) -> None:
