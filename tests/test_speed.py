@@ -453,8 +453,24 @@ def test_sums_of_squares_a_few_tolerances_apart_make_the_inputs_move() -> None:
     assert not answers_move(window(1000 * one), task)  # far apart: they stay in place
 
 
+@pytest.fixture
+def windows_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, bool, bool]]:
+    """Every window the grading side opens, in order: (worker, calls, fresh inputs, widest heap gap)."""
+    from harness.speed import measure
+
+    seen: list[tuple[int, int, bool, bool]] = []
+    window = measure.TimedWorker.window
+
+    def spy(self, count, timeout, fresh=True, frozen=False, widest=False):
+        seen.append((id(self), count, fresh, widest))
+        return window(self, count, timeout, fresh, frozen, widest)
+
+    monkeypatch.setattr(measure.TimedWorker, "window", spy)
+    return seen
+
+
 def test_a_plugin_whose_blocks_grew_after_its_warm_up_meets_their_memory_before_its_first_round(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, windows_seen: list[tuple[int, int, bool, bool]]) -> None:
     """Its calls past the warm-up's allocate outputs in new memory: untimed, not in its first timed round.
 
     The first estimate is made rough here (ten times the reference's call),
@@ -470,15 +486,8 @@ def test_a_plugin_whose_blocks_grew_after_its_warm_up_meets_their_memory_before_
         start(p, harness, ref_call, opts)
         p.one_call = 10 * ref_call
 
-    windows: list[tuple[int, int, bool, bool]] = []  # (worker, calls, fresh, widest)
-    window = measure.TimedWorker.window
-
-    def spy(self, count, timeout, fresh=True, frozen=False, widest=False):
-        windows.append((id(self), count, fresh, widest))
-        return window(self, count, timeout, fresh, frozen, widest)
-
     monkeypatch.setattr(measure, "_start_plugin", rough)
-    monkeypatch.setattr(measure.TimedWorker, "window", spy)
+    windows = windows_seen
     names = ["sigmoid", "l2_loss"]
     table = pd.DataFrame({"task": names, "passed": [1] * 2, "cases": [1] * 2})
     spec = resolve("reference")
@@ -494,32 +503,23 @@ def test_a_plugin_whose_blocks_grew_after_its_warm_up_meets_their_memory_before_
             assert calls <= widest, windows
 
 
-def test_large_outputs_get_a_second_warm_up_round_before_the_timed_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_outputs_get_a_second_warm_up_round_before_the_timed_ones(
+        windows_seen: list[tuple[int, int, bool, bool]]) -> None:
     """Outputs over 1 MiB a call: the first pair of rounds after a single warm-up was the noisiest by far.
 
     (Reference against itself at the large size, 4 runs: its ratio's std
     0.102 with that pair, 0.068 without it.) Small outputs keep one.
     """
-    from harness.speed import measure
-
-    windows: list[tuple[int, bool, bool]] = []  # (worker, fresh, widest)
-    window = measure.TimedWorker.window
-
-    def spy(self, count, timeout, fresh=True, frozen=False, widest=False):
-        windows.append((id(self), fresh, widest))
-        return window(self, count, timeout, fresh, frozen, widest)
-
-    monkeypatch.setattr(measure.TimedWorker, "window", spy)
     table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
     spec = resolve("reference")
     warm_ups = []
     for size in ("tiny", "large"):
-        windows.clear()
+        windows_seen.clear()
         (_, _, sizes), = measure_speed_group([spec], select_tasks("relu"), [table], seed=3, limits=Limits(),
                                              writables=[trusted_writable(spec)], options=SpeedOptions(sizes=(size,)))
         assert (sizes["note"] == "").all() and (sizes["rounds"] >= 4).all(), sizes.to_string()
-        rounds = [w for w in windows if w[1]]  # fresh inputs: the warm-up rounds' and the timed ones'
-        first = rounds.index(next(w for w in rounds if not w[2]))
+        rounds = [w for w in windows_seen if w[2]]  # fresh inputs: the warm-up rounds' and the timed ones'
+        first = rounds.index(next(w for w in rounds if not w[3]))
         warm_ups.append(first / 2)  # two sides a round
     assert warm_ups == [1, 2]
 
