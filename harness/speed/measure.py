@@ -635,8 +635,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 if warm > 0.0:  # a better estimate than one call (rough, from the window of one call)
                     p.one_call, warmed = warm / p.number, p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
-                    if p.number > warmed:  # more calls than it warmed up with: their memory is new, met
-                        _warm_again(p, timeout)  # here, untimed, not in its first round
+                    if p.number > warmed and warm_ups == 1:  # more calls than it warmed up with: their memory
+                        _warm_again(p, timeout)  # is new, met here, untimed (a second warm-up round does it too)
             continue
         ref_per_call.append(ref_compute / n_ref)
         harness.append(per_call_harness)
