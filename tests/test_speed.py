@@ -548,3 +548,14 @@ def test_a_failing_reference_worker_leaves_a_note_per_size_not_a_lost_batch(monk
     assert (sizes["rounds"] == 0).all() and len(sizes) == 3, sizes.to_string()
     assert (sizes["note"] == "not timed: the reference's worker: it ended (test)").all(), sizes.to_string()
     assert tasks.loc[0, "speed_points"] == 0 and "voided" not in tasks.loc[0, "speed_note"]
+
+
+def test_a_plugin_finds_nothing_a_classmate_timed_before_it_left_in_the_shared_memory() -> None:
+    """Timed in one group, every side reads its inputs from the same memory: a plugin that leaves its
+    answers there, past the inputs, must not hand them to the next plugin of the round (a collusion)."""
+    specs = [resolve(str(SPEED / f"{name}.py")) for name in ("plants_answers", "finds_planted_answers")]
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    results = measure_speed_group(specs, select_tasks("relu"), [table, table.copy()], seed=3, limits=Limits(),
+                                  options=SpeedOptions(sizes=("tiny",)))
+    for _, _, sizes in results:  # the finder found no planted answer (it would come back marked, voided)
+        assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()

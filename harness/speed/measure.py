@@ -145,6 +145,7 @@ class TimedWorker:
         self.loaded: np.ndarray | None = None  # the fresh inputs last written to the pool (checked after a window)
         self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
         self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
+        self.wipe = False  # a plugin timed with others: what one left in the shared pool, the next must not find
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -158,8 +159,14 @@ class TimedWorker:
             worker.cgroups.freeze(on, wait)
 
     def load(self, values: np.ndarray | None) -> None:
-        """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice."""
+        """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
+
+        A worker that ``wipe`` s clears the whole pool first: before every window
+        of its, not only the rounds', nothing another plugin wrote there is left.
+        """
         pool = self.session.start().pool
+        if self.wipe and pool is not None:
+            pool[:] = 0.0
         self.loaded = values
         if values is not None:
             pool[:values.size] = values.reshape(-1)
@@ -714,12 +721,8 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 if side is None:
                     ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True, widest=i < 0)
                 else:
-                    try:
-                        windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
-                                                               frozen=True, widest=i < 0)
-                    finally:
-                        if len(live) > 1 and ref.session.pool is not None:  # what a plugin left in the
-                            ref.session.pool.view[:] = 0.0  # shared pool, the next plugin must not find
+                    windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                           frozen=True, widest=i < 0)
             except Voided as exc:
                 if side is None:
                     raise RuntimeError(str(exc)) from None
@@ -870,6 +873,8 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     caches = numba_caches or [None for _ in specs]
     group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool, c), limits), table)
              for spec, w, c, table in zip(specs, writables, caches, tables, strict=True)]
+    for g in group:
+        g.worker.wipe = len(group) > 1
     rng = np.random.default_rng(seed + 7919)
     try:
         for task in tasks:
