@@ -425,6 +425,25 @@ def test_a_plugin_as_fast_as_the_reference_makes_as_many_calls_a_block() -> None
     assert (sizes["plugin_iterations"] == sizes["reference_iterations"]).all(), sizes.to_string()
 
 
+def test_one_hiccup_in_the_warm_up_round_does_not_cut_a_plugins_calls_a_block() -> None:
+    """Fewer calls a block than the reference's only when a second window agrees with the warm-up's.
+
+    The fixture is plain relu whose warm-up window spins 40 ms once (a
+    stalled machine). On the warm-up's word alone it made 44 calls a block
+    against 2995 at the tiny size and came out 10x slower there (the
+    window's fixed cost over fewer calls).
+    """
+    tasks = select_tasks("relu")
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    spec = resolve(str(SPEED / "hiccup_in_warm_up.py"))
+    (_, _, sizes), = measure_speed_group([spec], tasks, [table], seed=3, limits=Limits(),
+                                         writables=[trusted_writable(spec)],
+                                         options=SpeedOptions(sizes=("tiny", "medium")))
+    assert len(sizes) == 2 and (sizes["note"] == "").all(), sizes.to_string()
+    assert (sizes["plugin_iterations"] == sizes["reference_iterations"]).all(), sizes.to_string()
+    assert (sizes["ratio"] < 3).all(), sizes.to_string()
+
+
 def test_sums_of_squares_a_few_tolerances_apart_make_the_inputs_move() -> None:
     """Two answers' sums of squares 8 to 256 tolerances apart: the inputs move.
 
