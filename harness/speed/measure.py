@@ -117,6 +117,7 @@ ALIKE_NORMS_SLACK = 256.0  # the same for fingerprints' sums of squares (see ans
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
 LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
+SECOND_LOOK_S = 0.05  # a plugin cut to fewer calls a block by its warm-up window: a second look this long, about
 
 
 @dataclass
@@ -642,10 +643,11 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 if warm > 0.0:  # a better estimate than one call (rough, from the window of one call)
                     p.one_call, warmed = warm / p.number, p.number
                     p.number = _calls(p.one_call, n_ref, ref_call, opts)
-                    if p.number < min(warmed, n_ref):  # fewer calls on one window's word: a second look first
-                        again = _second_look(p, warmed, leaf, fresh, moved, opts.jitter, timeout)
-                        p.one_call = min(p.one_call, _charged(again, ref.overhead, per_call_harness, warmed) / warmed)
-                        p.number = _calls(p.one_call, n_ref, ref_call, opts)
+                    if p.number < n_ref:  # fewer calls a block on one window's word: a second look first
+                        look = min(n_ref, max(warmed, int(SECOND_LOOK_S / p.one_call)))
+                        again = _second_look(p, look, leaf, fresh, moved, opts.jitter, timeout)
+                        p.one_call = min(p.one_call, _charged(again, ref.overhead, per_call_harness, look) / look)
+                        p.number, warmed = _calls(p.one_call, n_ref, ref_call, opts), look
                     if not p.out and p.number > warmed and warm_ups == 1:  # more calls than it warmed up with: their memory
                         _warm_again(p, timeout)  # is new, met here, untimed (a second warm-up round does it too)
             continue
@@ -669,16 +671,22 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
 
 def _second_look(p: _Timed, count: int, leaf: Any, fresh: np.ndarray | None, moved: bool, jitter: float,
                  timeout: float) -> float:
-    """The CPU time of an untimed window of ``count`` calls (the warm-up's), on fresh inputs; inf if it failed.
+    """The CPU time of an untimed window of ``count`` calls, on fresh inputs; inf if it failed.
 
     The warm-up round's window alone would decide that a plugin makes fewer
     calls a block than the reference, for the whole size: one hiccup there
-    (the machine's, 4.7x the reference's time per call) cut the reference
-    timed as a plugin to 1783 calls against 3129, about once in 20 runs, and
-    fewer calls carry more of a window's fixed cost (a plugin of the
-    reference's speed cut to 44 calls came out 10x slower). The smaller
-    estimate of the two windows is kept; its inputs are fresh (an answer
-    kept from the staged input is no faster here).
+    (a plugin as fast as the reference stalled 40 ms once) cut it to 44
+    calls, and it came out 10x slower (a window's fixed cost, thawing and
+    the request, over few calls). At the tiny size a plugin often warms up
+    with fewer calls than the reference's already (40% of tiny sizes: its
+    first estimate, from a window of one call, is 10 to 40 times its time
+    per call), and few calls cost more a call: 47 calls of ``l2_loss`` came
+    out 4.5x the reference's per call, and the reference timed as a plugin
+    was cut to 1678 calls against 1896, 2 to 5 runs in 100. The second
+    look has the reference's N calls, or as many as :data:`SECOND_LOOK_S`
+    holds at the warm-up's time per call (as many as the warm-up's at
+    least); the smaller estimate of the two windows is kept. Its inputs
+    are fresh: an answer kept from the staged input is no faster here.
     """
     pool = make_pool(leaf, count, jitter, fresh, moved) if leaf is not None else None
     try:
