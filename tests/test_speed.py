@@ -431,9 +431,7 @@ def test_one_hiccup_in_the_warm_up_round_does_not_cut_a_plugins_calls_a_block() 
     The fixture is plain relu whose warm-up window spins 40 ms once (a
     stalled machine). On the warm-up's word alone it made 44 calls a block
     against 2995 at the tiny size and came out 10x slower there (the
-    window's fixed cost over fewer calls). A second window of the warm-up's
-    calls was not enough: warmed up with 244 calls (its one-call estimate is
-    rough), it was cut to 53 after both.
+    window's fixed cost over fewer calls).
     """
     tasks = select_tasks("relu")
     table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
