@@ -683,7 +683,7 @@ def _second_look(p: _Timed, count: int, leaf: Any, fresh: np.ndarray | None, mov
     the request, over few calls). At the tiny size a plugin often warms up
     with fewer calls than the reference's already (40% of tiny sizes: its
     first estimate, from a window of one call, is 10 to 40 times its time
-    per call), and few calls cost more a call: 47 calls of ``l2_loss`` came
+    per call), and few calls cost more a call: 47 calls of a loss came
     out 4.5x the reference's per call, and the reference timed as a plugin
     was cut to 1678 calls against 1896, 2 to 5 runs in 100. The second
     look has the reference's N calls, or as many as :data:`SECOND_LOOK_S`
