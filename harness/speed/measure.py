@@ -692,14 +692,7 @@ def _second_look(p: _Timed, count: int, leaf: Any, fresh: np.ndarray | None, mov
     are fresh: an answer kept from the staged input is no faster here.
     """
     pool = make_pool(leaf, count, jitter, fresh, moved) if leaf is not None else None
-    try:
-        p.worker.load(pool)
-        return p.worker.window(count, timeout, fresh=pool is not None).total
-    except Voided as exc:
-        p.stop(str(exc))
-    except (WorkerDied, RuntimeError) as exc:
-        p.stop(f"not timed: {exc}")
-    return math.inf
+    return _untimed_window(p, count, timeout, pool)
 
 
 def _warm_again(p: _Timed, timeout: float) -> None:
@@ -709,12 +702,24 @@ def _warm_again(p: _Timed, timeout: float) -> None:
     memory (page faults, a new heap high-water mark) in the plugin's first
     round: at the tiny size, a third of the calls, that round 12% slower.
     """
+    _untimed_window(p, p.number, timeout, widest=True)
+
+
+def _untimed_window(p: _Timed, count: int, timeout: float, inputs: np.ndarray | None = None,
+                    widest: bool = False) -> float:
+    """A window of ``count`` calls outside the rounds: on ``inputs`` (else the staged input); its CPU time.
+
+    A failure stops the plugin, with its note, and gives inf.
+    """
     try:
-        p.worker.window(p.number, timeout, fresh=False, widest=True)
+        if inputs is not None:
+            p.worker.load(inputs)
+        return p.worker.window(count, timeout, fresh=inputs is not None, widest=widest).total
     except Voided as exc:
         p.stop(str(exc))
     except (WorkerDied, RuntimeError) as exc:
         p.stop(f"not timed: {exc}")
+    return math.inf
 
 
 def _per_call(p: _Timed, overhead: float, harness: list[float]) -> list[float]:
