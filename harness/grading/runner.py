@@ -114,23 +114,44 @@ class SharedPool:
     One for a whole speed measurement, handed to every worker of it (the
     reference's and the plugins'), so that all sides read their inputs from
     the same physical memory; the grading side writes a side's inputs there
-    right before its timed window, and wipes what a worker wrote back
-    (outputs) as soon as it has read it. No file is read or mapped in a timed
+    right before its timed window. No file is read or mapped in a timed
     window.
+
+    ``sealed`` (Linux): no worker can write to it. The memory is sealed
+    against every write but this process's own mapping (``F_SEAL_FUTURE_WRITE``),
+    and a worker maps it copy-on-write (:func:`harness.worker.bench.map_pool`):
+    a call that writes over its input writes to a page of its own from then on, which
+    no other side (and not this process) sees. So one plugin cannot leave
+    anything there for the next one, and nothing needs wiping between
+    them. A worker's outputs go to memory of its own (:attr:`WorkerProcess.outbox`).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, seal: bool = True) -> None:
+        self.sealed = False
         if hasattr(os, "memfd_create"):
-            self.fd = os.memfd_create("harness-pool")
+            self.fd = os.memfd_create(POOL_NAME if seal else "harness-outbox", os.MFD_ALLOW_SEALING if seal else 0)
         else:  # no memfd (not Linux): an unlinked temporary file
             self.fd, name = tempfile.mkstemp(prefix="harness-pool-")
             os.unlink(name)
         os.ftruncate(self.fd, size)
         self.size = size
         self.view = np.frombuffer(mmap.mmap(self.fd, size), dtype=np.float64)
+        if seal and hasattr(os, "memfd_create"):
+            import fcntl
+
+            seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | F_SEAL_FUTURE_WRITE
+            try:
+                fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, seals)
+                self.sealed = True
+            except OSError:  # a kernel older than 5.1: the group's sides wipe it instead (TimedWorker.load)
+                pass
 
     def close(self) -> None:
         os.close(self.fd)
+
+
+F_SEAL_FUTURE_WRITE = 0x0010  # <linux/fcntl.h>; the fcntl module names it from Python 3.12 on
+POOL_NAME = "harness-pool"  # its mappings' name in /proc/PID/smaps: "/memfd:harness-pool (deleted)"
 
 
 def worker_env(scratch: Path, trusted_cache: bool, numba_cache: Path | None = None) -> dict[str, str]:
@@ -197,13 +218,16 @@ class WorkerProcess:
         argv = [sys.executable, "-X", "faulthandler", "-m", "harness.worker.serve", str(req_r), str(resp_w),
                 json.dumps(spec.to_dict()), str(self.scratch), json.dumps(access.to_dict())]
         self.pool = pool.view if pool is not None else None
-        if pool is not None:
-            argv.append(f"{pool.fd}:{pool.size}")
+        # A speed worker's outputs: memory only it and this process share (its commits, the calls shown).
+        self._outbox = SharedPool(pool.size, seal=False) if pool is not None else None
+        self.outbox = self._outbox.view if self._outbox is not None else None
+        shared = (pool, self._outbox) if pool is not None and self._outbox is not None else ()
+        argv += [f"{m.fd}:{m.size}" for m in shared]
         self._stderr = open(self.scratch / "stderr.txt", "ab")  # noqa: SIM115 (closed in close())
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             wrap_command(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr,
-            pass_fds=(req_r, resp_w) + ((pool.fd,) if pool is not None else ()), env=env,
+            pass_fds=(req_r, resp_w, *(m.fd for m in shared)), env=env,
             cwd=self.scratch / "work", preexec_fn=lambda: preexec(limits, self.cgroups),
         )
         os.close(req_r)
@@ -495,6 +519,8 @@ class WorkerProcess:
             except OSError:
                 pass
         self._stderr.close()
+        if self._outbox is not None:
+            self._outbox.close()
         self.cgroups.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
 

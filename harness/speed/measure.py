@@ -50,7 +50,7 @@ from pytest_benchmark.stats import Stats
 from harness import codec
 from harness.codec import Invalid, as_float64
 from harness.grading.model import Task
-from harness.grading.runner import LoadFailed, PluginSession, SharedPool, WorkerDied
+from harness.grading.runner import POOL_NAME, LoadFailed, PluginSession, SharedPool, WorkerDied
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
@@ -143,10 +143,9 @@ class TimedWorker:
         self.limits = limits
         self.overhead = 0.0  # CPU time of a window of no call (the channel), from the reference only
         self.staged_leaf: np.ndarray | None = None  # the varied array as staged (it reaches the worker by its pool)
-        self.loaded: np.ndarray | None = None  # the fresh inputs last written to the pool (checked after a window)
         self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
         self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
-        self.wipe = False  # a plugin timed with others: what one left in the shared pool, the next must not find
+        self.wipe = False  # a plugin timed with others in a pool not sealed: what one left, the next must not find
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -163,13 +162,13 @@ class TimedWorker:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
 
         A worker that ``wipe`` s clears the rest of the pool too: before every
-        window of its, not only the rounds', nothing another plugin wrote there
-        is left (every element is the inputs' or zero). Only the rest: at the
-        medium and large sizes the inputs fill most of the pool, and zeroing
-        all 20 MiB before every plugin's window cost 1.1 ms of a ~5 ms window.
+        window of its, nothing another plugin wrote there is left (every
+        element is the inputs' or zero). Only where the pool is not sealed
+        (:class:`harness.grading.runner.SharedPool`): sealed, no worker can
+        write to it at all, and zeroing 20 MiB before every plugin's window
+        cost 0.85 ms each, a sixth of a group's time.
         """
         pool = self.session.start().pool
-        self.loaded = values
         data = values.reshape(-1) if values is not None else self.staged_leaf
         end = 0 if data is None else data.size
         if self.wipe and pool is not None:  # first: the inputs are the last written (in the caches, as the ref's)
@@ -206,8 +205,7 @@ class TimedWorker:
         One request, timed here by the worker's cgroup; a ``frozen`` worker is
         thawed once its clock started and frozen again when it stopped:
         whatever the plugin does with the inputs is inside. The block's own
-        time is the worker's word (used for the reference only). The
-        inputs of a ``fresh`` window must be as :meth:`load` wrote them.
+        time is the worker's word (used for the reference only).
         """
         if not fresh:
             self.load(None)
@@ -221,10 +219,7 @@ class TimedWorker:
         finally:
             if frozen:
                 self.frozen(True)
-        pool = self.session.start().pool
-        if fresh and self.loaded is not None and pool is not None:
-            check_inputs(pool[:self.loaded.size], self.loaded, count)
-        outputs, prints = _committed(answer, pool)
+        outputs, prints = _committed(answer, self.session.start().outbox)
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
         if got != count:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
@@ -235,22 +230,21 @@ class TimedWorker:
     def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of the last block: each as its leaves flattened, and their sizes.
 
-        Through the pool when they fit in it, else through a file.
+        Through the worker's outbox when they fit in it, else through a file.
         """
         worker = self.session.start()
-        if worker.pool is not None and out_bytes * len(indices) <= worker.pool.nbytes:
+        if worker.outbox is not None and out_bytes * len(indices) <= worker.outbox.nbytes:
             answer = self.send("show", self.limits.case_seconds, indices=indices)
             sizes = answer.get("sizes")
             if not (isinstance(sizes, list) and len(sizes) == len(indices)
                     and all(isinstance(s, list) and all(isinstance(n, int) and n >= 0 for n in s) for s in sizes)
-                    and sum(map(sum, sizes)) <= worker.pool.size):
+                    and sum(map(sum, sizes)) <= worker.outbox.size):
                 raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
             out, at = [], 0
             for leaf_sizes in sizes:
                 n = sum(leaf_sizes)
-                out.append((np.array(worker.pool[at:at + n]), leaf_sizes))
+                out.append((np.array(worker.outbox[at:at + n]), leaf_sizes))
                 at += n
-            worker.pool[:at] = 0.0  # read: the next side in the pool must not find them
             return out
         answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
         try:
@@ -270,17 +264,17 @@ class TimedWorker:
         return flat
 
 
-def _committed(answer: dict[str, Any], pool: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The whole outputs (rows, the pool's last values), or the fingerprints, a commit answered (None for the other)."""
+def _committed(answer: dict[str, Any], outbox: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The whole outputs (rows, the outbox's first values), or the fingerprints, a commit answered (None for the other).
+
+    Copied: the worker is thawed again before the round's outputs are checked.
+    """
     try:
         if "outputs" in answer:
             rows, width = int(answer["outputs"]), int(answer["width"])
-            if pool is None or rows < 0 or width < 0 or rows * width > min(FULL_COMMIT_BYTES // 8, pool.size):
+            if outbox is None or rows < 0 or width < 0 or rows * width > min(FULL_COMMIT_BYTES // 8, outbox.size):
                 return None, None
-            at = pool.size - rows * width
-            outputs = np.array(pool[at:]).reshape(rows, width)
-            pool[at:] = 0.0  # read: the next side in the pool must not find them
-            return outputs, None
+            return np.array(outbox[:rows * width]).reshape(rows, width), None
         return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
     except (KeyError, TypeError, ValueError):
         return None, None
@@ -396,23 +390,6 @@ def _tolerance(task: Task, slack: float = 1.0) -> dict[str, float]:
     return {"rtol": slack * max(task.rtol, 1e-6), "atol": slack * max(task.atol, 1e-8)}
 
 
-def check_inputs(got: np.ndarray, loaded: np.ndarray, calls: int) -> None:
-    """A window's inputs, in the pool, against what was written there: a timed call must not change its input.
-
-    Compared at :data:`CHECKED_ELEMENTS` places drawn now (everywhere in a
-    small pool), so a call that writes over its input is caught.
-    """
-    loaded, size = loaded.reshape(-1), max(loaded.size, 1)
-    where = _unpredictable().integers(0, size, CHECKED_ELEMENTS) if size > 16 * CHECKED_ELEMENTS else slice(None)
-    got, loaded = got[where], loaded[where]
-    same = (got == loaded) | (np.isnan(got) & np.isnan(loaded))
-    if not same.all():
-        at = int(np.arange(size)[where][np.argmin(same)])
-        i = min(at * calls // size, calls - 1)
-        raise Voided(f"timed call {i + 1} of {calls} changed its input (the inputs of timed calls are the "
-                     f"harness's, read in place): {VOIDED}")
-
-
 def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
     """Every output of a block (rows) against the reference's for the same inputs."""
     if got.shape != expected[:len(got)].shape:
@@ -467,6 +444,30 @@ def check_outputs(got: list[tuple[np.ndarray, list[int]]], expected: list[tuple[
                          f"reference's for that call's input): {VOIDED}")
 
 
+def wrote_its_inputs(pids: list[int]) -> bool:
+    """Whether one of these processes wrote to the pool of inputs (so has pages of it of its own).
+
+    A worker maps the pool copy-on-write (:func:`harness.worker.bench.map_pool`):
+    a call that writes over its input gets a private copy of that page and
+    reads its own stale values there from then on, so its later answers are
+    wrong. Read from ``/proc/PID/smaps`` (the pool mapping's ``Anonymous``
+    pages) only once a plugin's outputs failed, to say why.
+    """
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps").read_text()
+        except OSError:
+            continue
+        in_pool = False
+        for line in text.splitlines():
+            name, _, value = line.partition(":")
+            if " " in name:  # a mapping's first line: "start-end perms offset dev inode path"
+                in_pool = f"/memfd:{POOL_NAME} " in line
+            elif in_pool and name == "Anonymous" and value.split()[0] != "0":
+                return True
+    return False
+
+
 @dataclass
 class SizeResult:
     task: str
@@ -504,6 +505,14 @@ class _Timed:
 
     def stop(self, note: str) -> None:
         self.res.note, self.out = note, True
+
+    def void(self, exc: Voided) -> None:
+        """Stopped: its timed outputs did not hold up. One that wrote over its input is told so."""
+        worker, note = self.worker.session.worker, str(exc)
+        if "wrong or stale" in note and worker is not None and wrote_its_inputs(worker.cgroups.procs()):
+            note = ("a timed call changed its input (the inputs of timed calls are the harness's, read in "
+                    f"place: it read a stale copy of its own from then on): {VOIDED}")
+        self.stop(note)
 
 
 def _slower_than(ref_call: float, opts: SpeedOptions) -> str:
@@ -798,7 +807,7 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
                     raise Voided(f"the timed outputs were not committed as the reference's were: {VOIDED}")
                 check_whole(got, ref_window.outputs, task)
             except Voided as exc:
-                p.stop(str(exc))
+                p.void(exc)
         return
     for p in live:  # every call, by its fingerprint
         got = windows[id(p)].prints if id(p) in windows else None
@@ -806,7 +815,7 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             try:
                 check_norms(got, ref_window.prints, ref_window.out_bytes // 8, task)
             except Voided as exc:
-                p.stop(str(exc))
+                p.void(exc)
     if ref_window.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5:
         return  # big outputs: revealed in a random half of the rounds, drawn after the commits
     picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
@@ -824,7 +833,7 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
                 raise Voided(f"the timed outputs were not committed as the reference's were: {VOIDED}")
             shown[id(side)] = side.worker.reveal(picks[id(side)], ref_window.out_bytes)
         except Voided as exc:
-            side.stop(str(exc))
+            side.void(exc)
         except (WorkerDied, RuntimeError) as exc:
             side.stop(f"not timed: {exc}")
     for p in live:
@@ -834,7 +843,7 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             check_outputs(shown[id(p)], [expected[j] for j in picks[id(p)]], windows[id(p)].prints,
                           picks[id(p)], p.number, task)
         except Voided as exc:
-            p.stop(str(exc))
+            p.void(exc)
 
 
 def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
@@ -910,7 +919,7 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     opts = options or SpeedOptions()
     # All workers on one core, never at the same time: the same caches, the same clock speed.
     limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
-    pool = SharedPool(opts.pool_bytes + FULL_COMMIT_BYTES)  # one for all sides: the inputs, then the commits
+    pool = SharedPool(opts.pool_bytes)  # one for all sides: their inputs (their outputs: each its own outbox)
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
     writables = writables or [[] for _ in specs]
@@ -918,7 +927,7 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool, c), limits), table)
              for spec, w, c, table in zip(specs, writables, caches, tables, strict=True)]
     for g in group:
-        g.worker.wipe = len(group) > 1
+        g.worker.wipe = len(group) > 1 and not pool.sealed
     rng = np.random.default_rng(seed + 7919)
     try:
         for task in tasks:

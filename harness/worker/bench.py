@@ -1,7 +1,8 @@
 """The timed loop, inside the worker: fresh inputs in, outputs kept, fingerprints out.
 
-A speed worker is started with memory it shares with the grading side (the
-*pool*, :func:`map_pool`). Per task and size the grading side stages the
+A speed worker is started with memory it shares with the grading side: the
+*pool* of inputs, which it can only read (a write gives it a copy of its
+own, :func:`map_pool`), and its *outbox*, for its outputs. Per task and size the grading side stages the
 hook's arguments (``stage``) and says how many calls a block makes
 (``prepare``): each call's argument set is the staged one with the argument
 that varies (:func:`vary_path`) replaced by its own slice of the pool. Then,
@@ -12,9 +13,8 @@ worker's cgroup:
 * the *block*: call the hook on each argument set in turn, the garbage
   collector off, keeping every output;
 * the *commit*: the kept outputs themselves when they are small
-  (:data:`FULL_COMMIT_BYTES` for the block), written at the end of the
-  pool, after the inputs (the grading side checks every one of them, and
-  that the inputs are as it wrote them); else one fingerprint per output
+  (:data:`FULL_COMMIT_BYTES` for the block), written to the outbox (the
+  grading side checks every one of them); else one fingerprint per output
   (:mod:`harness.worker.fingerprint`), answered,
   the grading side then picks calls at random and asks for their outputs
   (``reveal``).
@@ -95,9 +95,11 @@ class Bench:
     read from it.
     """
 
-    def __init__(self, functions: dict[str, Callable[..., Any]], pool: np.ndarray | None = None) -> None:
+    def __init__(self, functions: dict[str, Callable[..., Any]], pool: np.ndarray | None = None,
+                 outbox: np.ndarray | None = None) -> None:
         self.functions = functions
-        self.pool = pool if pool is not None else np.empty(0)
+        self.pool = pool if pool is not None else np.empty(0)  # the inputs (copy-on-write: see map_pool)
+        self.outbox = outbox if outbox is not None else np.empty(0)  # the commits and the outputs shown
         self.hook = ""
         self.base: dict[str, Any] = {}
         self.path: LeafPath | None = None
@@ -203,8 +205,7 @@ class Bench:
         """The kept outputs, ``whole`` (``outputs``: an (N, k) float64 matrix) or as ``fingerprints``.
 
         The grading side says which (the same for every side of a measurement).
-        Whole outputs go to the last values of the pool: the block's inputs,
-        at its start, stay as they were. Outputs given as lists where the
+        Whole outputs go to the outbox's first values. Outputs given as lists where the
         contract has arrays are read as those arrays first, as the
         correctness run reads them (judged by the first output: nothing to do
         for outputs that are arrays already).
@@ -214,25 +215,25 @@ class Bench:
         size = int(sum(np.size(leaf) for leaf in leaves(self.kept[0]))) if self.kept else 0
         if whole and size * 8 * len(self.kept) <= FULL_COMMIT_BYTES:
             whole = flat_outputs(self.kept)
-            if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.pool.size:
-                self.pool[self.pool.size - whole.size:] = whole.reshape(-1)
+            if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.outbox.size:
+                self.outbox[:whole.size] = whole.reshape(-1)
                 return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
         prints = np.array([fingerprint(o) for o in self.kept], dtype=np.float64).reshape(-1, 2)
         return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8}
 
 
     def show(self, indices: list[int]) -> list[list[int]]:
-        """Write the outputs of calls ``indices`` to the pool, every leaf flattened, one after another.
+        """Write the outputs of calls ``indices`` to the outbox, every leaf flattened, one after another.
 
-        Returns each output's leaf sizes. (The pool's inputs are spent by then.)
+        Returns each output's leaf sizes.
         """
         flat = [np.asarray(leaf, dtype=np.float64).ravel() for i in indices for leaf in leaves(self.kept[i])]
         total = sum(len(f) for f in flat)
-        if total > self.pool.size:
-            raise ValueError(f"{total} values do not fit in the pool")
+        if total > self.outbox.size:
+            raise ValueError(f"{total} values do not fit in the outbox")
         at = 0
         for f in flat:
-            self.pool[at:at + len(f)] = f
+            self.outbox[at:at + len(f)] = f
             at += len(f)
         return [[int(np.size(leaf)) for leaf in leaves(self.kept[i])] for i in indices]
 
@@ -292,9 +293,22 @@ def flat_outputs(outputs: list[Any]) -> np.ndarray | None:
     return np.stack(rows) if rows else np.empty((0, 0))
 
 
-def map_pool(spec: str) -> np.ndarray:
-    """The memory shared with the grading side (``"FD:BYTES"``), as float64, its pages in place now."""
+def map_pool(spec: str, private: bool = False) -> np.ndarray:
+    """Memory shared with the grading side (``"FD:BYTES"``), as float64, its pages in place now.
+
+    ``private``: the inputs, mapped copy-on-write. Every side reads the
+    same physical pages as long as it only reads; a write (a call that
+    writes over its input) gives this process a copy of that page, seen by
+    no one else, and from then on it reads its own stale copy there. The
+    grading side seals this memory against any other writable mapping
+    (:class:`harness.grading.runner.SharedPool`), so no worker can leave
+    anything in it for another. Its pages are faulted in by reading them.
+    """
     fd, size = (int(part) for part in spec.split(":"))
+    if private:
+        view = np.frombuffer(mmap.mmap(fd, size, flags=mmap.MAP_PRIVATE), dtype=np.float64)
+        int(view[::512].sum())  # a read of every page (512 values of 8 bytes): no copy made
+        return view
     view = np.frombuffer(mmap.mmap(fd, size), dtype=np.float64)
     view[:] = 0.0  # fault the pages in before any timed call
     return view

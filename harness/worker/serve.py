@@ -11,12 +11,12 @@ every answer, and never unpickles anything.
 
 Requests: ``{"id", "op": "call", "path"}`` runs the calls stored in ``path``
 and writes their outputs to ``out/out-ID.npz``; speed (a worker started
-with a pool, memory it shares with the grading side; see
+with a pool, memory it shares with the grading side, and an outbox; see
 :mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
 "shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
 its calls' argument sets, then each timed window is one ``{"op": "window",
 "count", "fresh", "room", "whole", "widest"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
-writes outputs of the last block to the pool and ``{"op": "reveal",
+writes outputs of the last block to the outbox and ``{"op": "reveal",
 "indices"}`` to ``out/``; ``{"op": "exit"}``.
 
 ``{"id", "op": "fork"}`` starts a task: the worker that imported the plugin
@@ -188,12 +188,12 @@ def _changed(before: Any, after: Any) -> bool:
 
 
 class Worker:
-    def __init__(self, pm, scratch: Path, pool: np.ndarray | None = None) -> None:
+    def __init__(self, pm, scratch: Path, pool: np.ndarray | None = None, outbox: np.ndarray | None = None) -> None:
         self.pm = pm
         self.functions = implemented(pm)
         self.scratch = scratch
         self.cpu_per_case = resource.getrlimit(resource.RLIMIT_CPU)[0]
-        self.bench = Bench(self.functions, pool)
+        self.bench = Bench(self.functions, pool, outbox)
 
     def limit_cpu(self) -> None:
         """Let the next case use ``cpu_per_case`` seconds of CPU time, whatever earlier cases used."""
@@ -321,7 +321,8 @@ def main(argv: list[str]) -> int:
     spec = json.loads(argv[2])
     scratch = Path(argv[3])
     access = json.loads(argv[4])
-    pool = map_pool(argv[5]) if len(argv) > 5 else None  # a speed worker's shared inputs
+    pool = map_pool(argv[5], private=True) if len(argv) > 6 else None  # a speed worker's inputs, read in place
+    outbox = map_pool(argv[6]) if len(argv) > 6 else None  # and where its outputs go
     own_proc = Path("/proc") / os.readlink("/proc/self")  # the host's /proc: this process only
     writes, reads = restrict_files([Path(p) for p in access["write"]],
                                    [Path(p) for p in access["read"]] + [own_proc])
@@ -348,7 +349,7 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # the plugin's own import-time failure, exits included
         _send(fd_out, {**_error(exc), "type": "load_error", "kind": "import"})
         return 0
-    worker = Worker(pm, scratch, pool)
+    worker = Worker(pm, scratch, pool, outbox)
     _send(fd_out, {"type": "hello", "hooks": sorted(worker.functions), "notes": notes,
                    "unmarked": unmarked_hooks(module, hookspecs)})
     serve(worker, Lines(fd_in), fd_out, zygote=True)

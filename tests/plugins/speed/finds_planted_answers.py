@@ -1,6 +1,7 @@
 """Correct relu that looks for an answer a classmate left in the shared memory (plants_answers.py). So
 that a test can see whether it ever found one, a found answer comes back with its first element wrong
-(and is caught): the grading side wipes the memory after every plugin's window, so it never finds one."""
+(and is caught): no worker can write to that memory (a write gives it a copy of its own, and a mapping
+of its own that would share its writes is refused), so it never finds one."""
 
 from __future__ import annotations
 

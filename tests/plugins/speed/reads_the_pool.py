@@ -1,9 +1,9 @@
 """Correct gradient_descent that, in the timed loop, looks in the memory its
 input lives in for an answer another side left there (the reference's whole
-trajectories, committed through the memory all sides share, lie at its end).
+trajectories were once committed at the end of the memory all sides share).
 So that a test can see whether it ever found one, a found trajectory comes
-back with its first element wrong (and is caught): the grading side wipes
-what it read back, so it never finds one."""
+back with its first element wrong (and is caught): every side commits to
+memory of its own, so it never finds one."""
 
 from __future__ import annotations
 
