@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from clirun import PLUGINS, run
 from contract import OUTPUTS
 from harness.course import select_tasks
 from harness.grading.model import Task
+from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.speed.measure import (
@@ -35,7 +37,15 @@ from harness.speed.measure import (
     measure_speed_group,
     speed_fraction,
 )
-from harness.worker.bench import Bench, as_contract, flat_outputs, get_leaf, vary_path, with_leaf
+from harness.worker.bench import (
+    Bench,
+    as_contract,
+    flat_outputs,
+    get_leaf,
+    map_pool,
+    vary_path,
+    with_leaf,
+)
 from harness.worker.fingerprint import fingerprint, leaves
 
 SPEED = PLUGINS / "speed"
@@ -567,6 +577,24 @@ def test_a_failing_reference_worker_leaves_a_note_per_size_not_a_lost_batch(monk
     assert (sizes["rounds"] == 0).all() and len(sizes) == 3, sizes.to_string()
     assert (sizes["note"] == "not timed: the reference's worker: it ended (test)").all(), sizes.to_string()
     assert tasks.loc[0, "speed_points"] == 0 and "voided" not in tasks.loc[0, "speed_note"]
+
+
+def test_no_worker_can_write_to_the_memory_every_side_reads_its_inputs_from() -> None:
+    """Sealed: no mapping of it that shares writes (but the grading side's own) and no write(); a worker maps
+    it copy-on-write, reads what the grading side writes, and a write of its own stays its own (stale)."""
+    pool = SharedPool(1 << 16)
+    assert pool.sealed
+    with pytest.raises(PermissionError):
+        mmap.mmap(pool.fd, 0)  # shared and writable, as a plugin could map it from its descriptor
+    with pytest.raises(PermissionError):
+        os.pwrite(pool.fd, b"\0" * 8, 0)
+    inputs = map_pool(f"{pool.fd}:{pool.size}", private=True)
+    pool.view[:4] = [1.0, 2.0, 3.0, 4.0]
+    assert inputs[:4].tolist() == [1.0, 2.0, 3.0, 4.0]
+    inputs[0] = 9.0  # a call that writes over its input
+    pool.view[1] = 7.0
+    assert pool.view[0] == 1.0 and inputs[1] == 2.0  # nobody else sees it; its page is its own from then on
+    pool.close()
 
 
 def test_a_plugin_finds_nothing_a_classmate_timed_before_it_left_in_the_shared_memory() -> None:
