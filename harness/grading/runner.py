@@ -136,7 +136,8 @@ class SharedPool:
         os.ftruncate(self.fd, size)
         self.size = size
         self.view = np.frombuffer(mmap.mmap(self.fd, size), dtype=np.float64)
-        self.view[:] = 0.0  # every page made now: a copy-on-write mapping reads the very pages written here
+        if seal:  # every page made now: a copy-on-write mapping reads the very pages written here
+            self.view[:] = 0.0
         if seal and hasattr(os, "memfd_create"):
             import fcntl
 

@@ -103,7 +103,7 @@ class Voided(Exception):
 
 
 VOIDED = "speed voided for the task"
-CHECKED_ELEMENTS = 4096  # elements of a revealed output (or a window's inputs) compared, at random places
+CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
