@@ -155,9 +155,10 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     # relu_grad depends on its input's signs alone: fresh inputs that kept the staged ones would make the
     # first timed answer right for every call
     ("memoises_by_sign", ["wrong or stale output"], "relu_grad"),
-    # what it computes when asked is computed from whatever the shared memory holds by then: if that was
-    # wiped to zeros, its output of zeros matches its made-up fingerprint of zeros, and is wrong
-    ("computes_when_asked", ["is not the one the block answered", "wrong or stale output"], "relu"),
+    # it says nothing of where its outputs are: they cannot be read from its memory
+    ("computes_when_asked", ["could not be read back"], "relu"),
+    # its fingerprints are right and it says where its outputs are: they are not there when read
+    ("fingerprints_from_inputs", ["is not the one the block answered"], "relu"),
     ("overwrites_its_input", ["changed its input"], "relu"),
     # one stale output in one timed call: not in the calls sampled to be revealed, most times; its
     # fingerprint gives it away (a revealed call may too: it did, where the inputs stayed in place)
@@ -172,6 +173,15 @@ def test_a_timed_output_that_does_not_hold_up_voids_the_task_speed(tmp_path: Pat
     assert tasks.loc[0, "speed_points"] == 0
     note = tasks.loc[0, "speed_note"]
     assert any(n in note for n in notes) and "speed voided for the task" in note, note
+
+
+def test_no_plugin_code_runs_while_its_timed_process_can_be_read_by_others(tmp_path: Path) -> None:
+    """The grading side opens a speed task fork's memory before the fork runs plugin code; the fork is
+    non-dumpable from then on (the fixture answers wrong in a dumpable process)."""
+    res = run(SPEED / "checks_it_is_untraceable.py", tmp_path / "out", "--tasks", "relu", speed=True)
+    assert res.code == 0, res.out + res.err
+    sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False)
+    assert (sizes["note"] == "").all() and (sizes["rounds"] > 0).all(), sizes.to_string()
 
 
 @pytest.mark.parametrize(("plugin", "task"), [("memoises_by_content", "relu"), ("memoises_incrementally", "sigmoid"),

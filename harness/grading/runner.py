@@ -212,6 +212,7 @@ class WorkerProcess:
         self._memory_start = (0, 0)
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
+        self.memory: int | None = None  # speed: the task fork's memory, read-only (see _open_memory)
         self.phase = "while importing the plugin"
         env = worker_env(self.scratch, bool(writable), numba_cache)
         access = worker_access(spec, self.scratch, [*writable, *([numba_cache] if numba_cache else [])])
@@ -342,6 +343,29 @@ class WorkerProcess:
             raise WorkerDied(self._stop_for(INVALID, "the worker broke the answer protocol"))
         self.in_task = True
         self._memory_start = self.cgroups.memory_hits()
+        if self.outbox is not None:
+            self.memory = self._open_memory(answer.get("pid"))
+
+    def _open_memory(self, pid: Any) -> int | None:
+        """A descriptor of the task fork's memory (``/proc/PID/mem``), opened while it lets this process.
+
+        The fork is dumpable until its next request (no plugin code runs
+        before); non-dumpable from then on, its memory stays readable
+        through this descriptor only. ``pid`` is the fork's own number (in
+        its PID namespace). None where it cannot be opened.
+        """
+        forks = [p for p in set(self.cgroups.procs()) - self.zygote if isinstance(pid, int) and inner_pid(p) == pid]
+        if len(forks) != 1:
+            return None
+        try:
+            return os.open(f"/proc/{forks[0]}/mem", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+
+    def _close_memory(self) -> None:
+        if self.memory is not None:
+            os.close(self.memory)
+            self.memory = None
 
     def end_task(self) -> bool:
         """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""
@@ -351,6 +375,7 @@ class WorkerProcess:
             return bool(self.zygote)
         self.in_task = False
         self._cpu_start = None
+        self._close_memory()
         if not self.cgroups.kill_all(keep=self.zygote) or not set(self.cgroups.procs()) >= self.zygote:
             return False
         try:
@@ -515,6 +540,7 @@ class WorkerProcess:
                 pass
         self.kill()
         self.in_task = False
+        self._close_memory()
         for fd in (self._req_w, self._resp_r):
             try:
                 os.close(fd)

@@ -126,7 +126,10 @@ class Window:
     """One side's window of a round: its whole CPU time, its block's, and what its commit answered.
 
     ``outputs`` holds every output of the block (a row each, flattened) when
-    they are small; else ``prints`` holds a fingerprint per output.
+    they are small; else ``prints`` holds a fingerprint per output, and
+    ``places`` where each output's leaves are in the worker's memory
+    ((address, values) a leaf, ``leaves`` a call). ``shown``: the calls
+    picked and their outputs as read from there, the worker frozen.
     """
 
     total: float
@@ -134,6 +137,9 @@ class Window:
     outputs: np.ndarray | None
     prints: np.ndarray | None
     out_bytes: int
+    places: np.ndarray | None = None
+    leaves: int = 0
+    shown: tuple[list[int], list[tuple[np.ndarray, list[int]]]] | None = None
 
 
 class TimedWorker:
@@ -226,7 +232,41 @@ class TimedWorker:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
         size, block = answer.get("bytes"), answer.get("block")
         block = float(block) if isinstance(block, int | float) and math.isfinite(block) else 0.0
-        return Window(t1 - t0, min(max(block, 0.0), t1 - t0), outputs, prints, size if isinstance(size, int) else 0)
+        w = Window(t1 - t0, min(max(block, 0.0), t1 - t0), outputs, prints, size if isinstance(size, int) else 0)
+        if prints is not None:
+            w.places, w.leaves = _places(answer, len(prints))
+        return w
+
+    def read(self, w: Window, indices: list[int], most: int) -> list[tuple[np.ndarray, list[int]]]:
+        """The outputs of calls ``indices`` of window ``w``, read from the worker's memory where it said they are.
+
+        Read by this process (``/proc/PID/mem``, opened when the task's fork
+        started), not shown by the worker: read while the worker is frozen,
+        an output is what the block left, whatever the plugin does later.
+        ``most``: values an output may have. Each output as its leaves
+        flattened, and their sizes.
+        """
+        memory = self.session.start().memory
+        if memory is None or w.places is None:
+            raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+        out = []
+        for i in indices:
+            leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
+            if leaf_places[:, 1].sum() > most:
+                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            try:
+                parts = [np.frombuffer(os.pread(memory, int(n) * 8, int(at)), dtype=np.float64)
+                         for at, n in leaf_places.tolist()]
+            except (OSError, OverflowError, ValueError):
+                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}") from None
+            if [part.size for part in parts] != leaf_places[:, 1].tolist():
+                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            out.append((np.concatenate(parts or [np.empty(0)]), [part.size for part in parts]))
+        return out
+
+    def can_read(self) -> bool:
+        """Whether the outputs of this worker's calls are read from its memory (else it shows them)."""
+        return self.session.start().memory is not None
 
     def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of the last block: each as its leaves flattened, and their sizes.
@@ -279,6 +319,17 @@ def _committed(answer: dict[str, Any], outbox: np.ndarray | None) -> tuple[np.nd
         return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
     except (KeyError, TypeError, ValueError):
         return None, None
+
+
+def _places(answer: dict[str, Any], calls: int) -> tuple[np.ndarray | None, int]:
+    """The commit's ``places`` ((address, values) for each leaf of each call) and leaves a call; None if malformed."""
+    try:
+        leaves, where = int(answer["leaves"]), np.frombuffer(bytes.fromhex(answer["places"]), dtype=np.int64)
+    except (KeyError, TypeError, ValueError):
+        return None, 0
+    if leaves < 1 or where.size != 2 * leaves * calls or (where < 0).any():
+        return None, 0
+    return where.reshape(-1, 2), leaves
 
 
 def time_now() -> float:
@@ -639,12 +690,14 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
             break
         pool = make_pool(leaf, n_ref, opts.jitter, fresh, moved) if leaf is not None else None
-        ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout)
+        # Big outputs: revealed in a random half of the rounds (drawn from the system's source, not told).
+        shows = 0 if first.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5 else samples
+        ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout, shows, max(first.out_bytes // 8, 1))
         ref_compute = max(ref_window.block, 1e-12)
         # The harness's own work in a window: the request (fixed) and the commit (per call).
         per_call_harness = max(ref_window.total - ref_window.block - ref.overhead, 0.0) / n_ref
         live = [p for p in live if not p.out]
-        _check_round(ref, ref_window, live, windows, samples, task, order)
+        _check_round(ref, ref_window, live, windows, shows, task, order)
         if i == -1 and warm_ups == 2:  # the second warm-up round: untimed
             continue
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
@@ -758,14 +811,16 @@ def _charged(total: float, overhead: float, per_call_harness: float, number: int
 
 
 def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref: int, i: int,
-           timeout: float) -> tuple[Window, dict[int, Window], list[_Timed | None]]:
+           timeout: float, shows: int = 0, most: int = 0) -> tuple[Window, dict[int, Window], list[_Timed | None]]:
     """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
 
     Every side is frozen (and waited for) first; the round's inputs are
     written to a side's pool right before its window (so every side finds
     them as fresh in the caches), and it is thawed only within that window. The rounds
     are summed in pairs (:func:`_summarize`), so a side's place in the order,
-    and what ran before it, cancel out.
+    and what ran before it, cancel out. A plugin that answered fingerprints
+    has ``shows`` of its calls, picked now, read from its memory before it is
+    thawed again (``most`` values an output, at most): see :meth:`TimedWorker.read`.
     """
     sides: list[_Timed | None] = [None, *live]  # None: the reference
     if len(sides) == 2:  # A B, B A, A B...: each side once right after itself (its data still cached)
@@ -783,8 +838,12 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 if side is None:
                     ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True, widest=i < 0)
                 else:
-                    windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
-                                                           frozen=True, widest=i < 0)
+                    w = windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                               frozen=True, widest=i < 0)
+                    if shows and w.prints is not None and side.worker.can_read():
+                        side.worker.frozen(True, wait=True)  # what the block left, as it left it
+                        picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
+                        w.shown = (picks, side.worker.read(w, picks, most))
             except Voided as exc:
                 if side is None:
                     raise RuntimeError(str(exc)) from None
@@ -801,10 +860,13 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
 
 
 def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windows: dict[int, Window],
-                 samples: int, task: Task, order: list[_Timed | None]) -> None:
-    """Every output when the block's outputs are small; else every call's fingerprint, and calls picked now, revealed.
+                 shows: int, task: Task, order: list[_Timed | None]) -> None:
+    """Every output when the block's outputs are small; else every call's fingerprint, and ``shows`` calls picked.
 
-    The sides reveal in the order their windows ran, so the side that ends a
+    A plugin's picked outputs were read from its memory in its round
+    (:func:`_round`); where its memory cannot be read, it shows them now
+    (picked now, after its commit). The reference's outputs for the same
+    calls are read (or shown) now. The sides that show do so in the order their windows ran, so the side that ends a
     round (and, in A B, B A order, starts the next) is the last one to have
     run: what the reveals leave in the caches keeps the order even.
     """
@@ -825,17 +887,21 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
                 check_norms(got, ref_window.prints, ref_window.out_bytes // 8, task)
             except Voided as exc:
                 p.void(exc)
-    if ref_window.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5:
-        return  # big outputs: revealed in a random half of the rounds, drawn after the commits
-    picks = {id(p): sorted(_SYSTEM_RANDOM.sample(range(p.number), min(samples, p.number))) for p in live}
-    wanted = sorted({j for js in picks.values() for j in js})
+    if not shows:
+        return
+    read = {id(p): windows[id(p)].shown for p in live if id(p) in windows and windows[id(p)].shown is not None}
+    picks = {id(p): read[id(p)][0] if id(p) in read else
+             sorted(_SYSTEM_RANDOM.sample(range(p.number), min(shows, p.number))) for p in live}
+    wanted = sorted({j for p in live if not p.out for j in picks[id(p)]})
     expected: dict[int, tuple[np.ndarray, list[int]]] = {}
-    shown: dict[int, list[tuple[np.ndarray, list[int]]]] = {}
+    shown: dict[int, list[tuple[np.ndarray, list[int]]]] = {key: outputs for key, (_, outputs) in read.items()}
     for side in order:
         if side is None:
-            expected = dict(zip(wanted, ref.reveal(wanted, ref_window.out_bytes), strict=True)) if wanted else {}
+            outputs = (ref.read(ref_window, wanted, ref_window.out_bytes // 8) if ref.can_read()
+                       else ref.reveal(wanted, ref_window.out_bytes)) if wanted else []
+            expected = dict(zip(wanted, outputs, strict=True))
             continue
-        if side.out or id(side) not in windows:
+        if side.out or id(side) not in windows or id(side) in read:
             continue
         try:
             if windows[id(side)].prints is None:

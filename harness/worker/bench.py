@@ -15,9 +15,10 @@ worker's cgroup:
 * the *commit*: the kept outputs themselves when they are small
   (:data:`FULL_COMMIT_BYTES` for the block), written to the outbox (the
   grading side checks every one of them); else one fingerprint per output
-  (:mod:`harness.worker.fingerprint`), answered,
-  the grading side then picks calls at random and asks for their outputs
-  (``reveal``).
+  (:mod:`harness.worker.fingerprint`) and where each output is in this
+  process's memory (:func:`places`), answered; the grading side then picks
+  calls at random and reads their outputs from there itself, this process
+  frozen (where it cannot, it asks for them: ``show``).
 
 Nothing here is trusted: a plugin can change any of it, and the grading side
 checks what comes out (the count of outputs, the outputs against their
@@ -107,6 +108,7 @@ class Bench:
         self.calls: list[dict[str, Any]] = []
         self.kept: list[Any] = []
         self.names: tuple[str, ...] = ()  # the hook's outputs, as the contract names them (none: one array)
+        self.held: list[list[np.ndarray]] = []  # the last fingerprinted outputs' leaves, where places() says
         self.heap_room = 0  # bytes of heap grown for the outputs (see _shift_heap)
         self.gap = np.empty(0)
 
@@ -154,7 +156,7 @@ class Bench:
         block whose number of calls changed does not make them again in its
         window (the grading side sends ``prepare`` for the most calls, before the rounds).
         """
-        self.kept = []
+        self.kept, self.held = [], []
         self._shift_heap(room, widest)
         if self.path is None:
             self.calls = [self.base] * count
@@ -218,8 +220,9 @@ class Bench:
             if whole is not None and whole.nbytes <= FULL_COMMIT_BYTES and whole.size <= self.outbox.size:
                 self.outbox[:whole.size] = whole.reshape(-1)
                 return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
-        prints = np.array([fingerprint(o) for o in self.kept], dtype=np.float64).reshape(-1, 2)
-        return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8}
+        self.held = [[np.ascontiguousarray(leaf, dtype=np.float64) for leaf in leaves(o)] for o in self.kept]
+        prints = np.array([fingerprint(held) for held in self.held], dtype=np.float64).reshape(-1, 2)
+        return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8, **places(self.held)}
 
 
     def show(self, indices: list[int]) -> list[list[int]]:
@@ -236,6 +239,22 @@ class Bench:
             self.outbox[at:at + len(f)] = f
             at += len(f)
         return [[int(np.size(leaf)) for leaf in leaves(self.kept[i])] for i in indices]
+
+
+def places(held: list[list[np.ndarray]]) -> dict[str, Any]:
+    """Where each output's leaves are in this process's memory: ``places``, (address, values) per leaf.
+
+    The grading side reads the outputs of the calls it picks from there
+    (``/proc/PID/mem``, this process frozen): an output is read as it was
+    when the window ended, by no code of this process, so one computed only
+    when asked for is not there to be read. Outputs with different numbers
+    of leaves have no places (and are not read: their speed is voided).
+    """
+    counts = {len(h) for h in held}
+    if len(counts) != 1:
+        return {}
+    where = np.array([(a.__array_interface__["data"][0], a.size) for h in held for a in h], dtype=np.int64)
+    return {"places": where.tobytes().hex(), "leaves": counts.pop()}
 
 
 def as_contract(value: Any, names: tuple[str, ...]) -> Any:

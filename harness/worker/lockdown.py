@@ -108,6 +108,12 @@ def forbid_tracing() -> None:
     libc().prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
+def allow_tracing() -> None:
+    """Make this process dumpable again, until :func:`forbid_tracing`: a speed task's fork runs no
+    plugin code before the grading side has opened its memory (see ``harness.worker.serve.fork_task``)."""
+    libc().prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
 # --------------------------------------------------------------- capabilities
 _SYS_CAPGET, _SYS_CAPSET = "capget", "capset"
 _CAP_VERSION_3 = 0x20080522

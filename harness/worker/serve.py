@@ -15,7 +15,8 @@ with a pool, memory it shares with the grading side, and an outbox; see
 :mod:`harness.worker.bench`): ``{"op": "stage", "path", "hook", "vary",
 "shape"}`` keeps a hook's keyword arguments, ``{"op": "prepare", "count"}``
 its calls' argument sets, then each timed window is one ``{"op": "window",
-"count", "fresh", "room", "whole", "widest"}`` (prepare, call, commit); ``{"op": "show", "indices"}``
+"count", "fresh", "room", "whole", "widest"}`` (prepare, call, commit); where the
+grading side cannot read the worker's memory, ``{"op": "show", "indices"}``
 writes outputs of the last block to the outbox and ``{"op": "reveal",
 "indices"}`` to ``out/``; ``{"op": "exit"}``.
 
@@ -24,7 +25,10 @@ writes outputs of the last block to the outbox and ``{"op": "reveal",
 request that follows, until the grading side kills it (and every process it
 left) at the end of the task; the zygote, which never runs a hook, then waits
 for the next ``fork``. So each task starts from the state right after the
-import, whatever the hooks of an earlier task did to their process.
+import, whatever the hooks of an earlier task did to their process. A speed
+worker's fork answers with its pid and stays dumpable until its next request:
+the grading side opens its ``/proc/PID/mem`` in between (to read the outputs
+of timed calls itself), before any plugin code runs in the fork.
 
 Before each ``call`` the soft CPU-time limit is moved to the CPU time used so
 far plus one case's limit (the limit the worker was started with): the limit
@@ -52,6 +56,7 @@ from harness.codec import Invalid
 from harness.worker.bench import Bench, map_pool
 from harness.worker.contract import load as load_contract
 from harness.worker.lockdown import (
+    allow_tracing,
     drop_capabilities,
     forbid_tracing,
     restrict_files,
@@ -372,7 +377,7 @@ class Lines:
         return json.loads(line)
 
 
-def serve(worker: Worker, requests: Lines, fd_out: int, *, zygote: bool) -> None:
+def serve(worker: Worker, requests: Lines, fd_out: int, *, zygote: bool, untraced: bool = False) -> None:
     """Answer requests until "exit" or the end of the channel.
 
     A zygote forks a server per task on "fork" and says ``{"type":
@@ -382,6 +387,9 @@ def serve(worker: Worker, requests: Lines, fd_out: int, *, zygote: bool) -> None
     """
     forked = False
     while (req := requests.next()) is not None and req.get("op") != "exit":
+        if untraced:  # the grading side opened this fork's memory before it sent this request
+            forbid_tracing()
+            untraced = False
         if req.get("op") == "fork" and zygote:
             status = fork_task(worker, requests, fd_out, req["id"])
             forked = True
@@ -396,8 +404,13 @@ def fork_task(worker: Worker, requests: Lines, fd_out: int, rid: str) -> int:
     child = os.fork()
     if child == 0:
         try:
-            _send(fd_out, {"id": rid, "status": "ok"})
-            serve(worker, requests, fd_out, zygote=False)
+            # A speed task's fork: the grading side reads the outputs of timed calls from its memory
+            # (/proc/PID/mem, opened now, before any plugin code runs here; non-dumpable from the next request).
+            timed = worker.bench.outbox.size > 0
+            if timed:
+                allow_tracing()
+            _send(fd_out, {"id": rid, "status": "ok", "pid": os.getpid()})
+            serve(worker, requests, fd_out, zygote=False, untraced=timed)
         finally:
             os._exit(0)
     requests.buf = b""  # what was read ahead belongs to the task
