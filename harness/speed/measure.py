@@ -20,8 +20,8 @@ block (the harness's own work, :func:`_per_call`). After each round
 the commits are checked: every output against the reference's when they
 are small, else every call's fingerprint against the reference's (its
 sum of squares, to the task's tolerance) and outputs of calls picked at
-random, shown through the pool, against their fingerprints and the
-reference's. A size's ratio is the
+random, read from the worker's memory (:meth:`TimedWorker.read`), against
+their fingerprints and the reference's. A size's ratio is the
 median over pairs of rounds (the order of the sides changes from round to
 round, :func:`_round`) with a bootstrap interval; speed points only for
 tasks whose correctness passed, on the curve ``share * points * clip(1 -
@@ -210,9 +210,11 @@ class TimedWorker:
         """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one) and their commit; timed.
 
         One request, timed here by the worker's cgroup; a ``frozen`` worker is
-        thawed once its clock started and frozen again when it stopped:
-        whatever the plugin does with the inputs is inside. The block's own
-        time is the worker's word (used for the reference only).
+        thawed once its clock started, and its clock stops once it is frozen
+        again (the kernel says so): whatever the plugin does with the inputs
+        is inside, a thread that works on after the answer included, and
+        its commit is read only then. The block's own time is the worker's
+        word (used for the reference only).
         """
         if not fresh:
             self.load(None)
@@ -222,10 +224,10 @@ class TimedWorker:
         try:
             answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
                                widest=widest)
-            t1 = self.clock()
         finally:
             if frozen:
-                self.frozen(True)
+                self.frozen(True, wait=True)
+        t1 = self.clock()
         outputs, prints = _committed(answer, self.session.start().outbox)
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
         if got != count:
@@ -840,8 +842,7 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 else:
                     w = windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
                                                                frozen=True, widest=i < 0)
-                    if shows and w.prints is not None and side.worker.can_read():
-                        side.worker.frozen(True, wait=True)  # what the block left, as it left it
+                    if shows and w.prints is not None and side.worker.can_read():  # frozen: as the block left them
                         picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
                         w.shown = (picks, side.worker.read(w, picks, most))
             except Voided as exc:
