@@ -37,7 +37,7 @@ from harness.sandbox.launch import Limits
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
 PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
-           ("fingerprints_from_inputs", "relu"),
+           ("fingerprints_from_inputs", "relu"), ("hides_its_memory", "relu"),
            ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("stale_once_on_large", "relu"),
            ("slower_than_reference", "relu"),
            ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"),

@@ -159,6 +159,8 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
     ("computes_when_asked", ["could not be read back"], "relu"),
     # its fingerprints are right and it says where its outputs are: they are not there when read
     ("fingerprints_from_inputs", ["is not the one the block answered"], "relu"),
+    # its memory cannot be opened where the reference's can: not asked to show its outputs instead
+    ("hides_its_memory", ["could not be read back"], "relu"),
     ("overwrites_its_input", ["changed its input"], "relu"),
     # one stale output in one timed call: not in the calls sampled to be revealed, most times; its
     # fingerprint gives it away (a revealed call may too: it did, where the inputs stayed in place)

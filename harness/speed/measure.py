@@ -842,7 +842,9 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 else:
                     w = windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
                                                                frozen=True, widest=i < 0)
-                    if shows and w.prints is not None and side.worker.can_read():  # frozen: as the block left them
+                    if shows and w.prints is not None and (side.worker.can_read() or ref.can_read()):
+                        # frozen: as the block left them; a plugin whose memory cannot be read where the
+                        # reference's can (it hid its fork) is voided, not asked to show them
                         picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
                         w.shown = (picks, side.worker.read(w, picks, most))
             except Voided as exc:
