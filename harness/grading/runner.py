@@ -354,7 +354,9 @@ class WorkerProcess:
         through this descriptor only. ``pid`` is the fork's own number (in
         its PID namespace). None where it cannot be opened.
         """
-        forks = [p for p in set(self.cgroups.procs()) - self.zygote if isinstance(pid, int) and inner_pid(p) == pid]
+        if not isinstance(pid, int):
+            return None
+        forks = [p for p in set(self.cgroups.procs()) - self.zygote if inner_pid(p) == pid]
         if len(forks) != 1:
             return None
         try:

@@ -103,6 +103,7 @@ class Voided(Exception):
 
 
 VOIDED = "speed voided for the task"
+UNREADABLE = f"the outputs of timed calls could not be read back: {VOIDED}"
 CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
@@ -250,20 +251,21 @@ class TimedWorker:
         """
         memory = self.session.start().memory
         if memory is None or w.places is None:
-            raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            raise Voided(UNREADABLE)
         out = []
         for i in indices:
             leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
             if leaf_places[:, 1].sum() > most:
-                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+                raise Voided(UNREADABLE)
             try:
                 parts = [np.frombuffer(os.pread(memory, int(n) * 8, int(at)), dtype=np.float64)
                          for at, n in leaf_places.tolist()]
             except (OSError, OverflowError, ValueError):
-                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}") from None
-            if [part.size for part in parts] != leaf_places[:, 1].tolist():
-                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
-            out.append((np.concatenate(parts or [np.empty(0)]), [part.size for part in parts]))
+                raise Voided(UNREADABLE) from None
+            sizes = [part.size for part in parts]
+            if sizes != leaf_places[:, 1].tolist():
+                raise Voided(UNREADABLE)
+            out.append((np.concatenate(parts or [np.empty(0)]), sizes))
         return out
 
     def can_read(self) -> bool:
@@ -282,7 +284,7 @@ class TimedWorker:
             if not (isinstance(sizes, list) and len(sizes) == len(indices)
                     and all(isinstance(s, list) and all(isinstance(n, int) and n >= 0 for n in s) for s in sizes)
                     and sum(map(sum, sizes)) <= worker.outbox.size):
-                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+                raise Voided(UNREADABLE)
             out, at = [], 0
             for leaf_sizes in sizes:
                 n = sum(leaf_sizes)
@@ -296,12 +298,12 @@ class TimedWorker:
         except (codec.Malformed, codec.TooLarge):
             outputs = None
         if answer.get("status") != "ok" or not isinstance(outputs, list) or len(outputs) != len(indices):
-            raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+            raise Voided(UNREADABLE)
         flat = []
         for o in as_float64(outputs):
             parts = leaves(o)
             if any(isinstance(part, Invalid) for part in parts):
-                raise Voided(f"the outputs of timed calls could not be read back: {VOIDED}")
+                raise Voided(UNREADABLE)
             flat.append((np.concatenate([part.ravel() for part in parts] or [np.empty(0)]),
                          [int(part.size) for part in parts]))
         return flat
