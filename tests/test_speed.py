@@ -24,6 +24,7 @@ from harness.sandbox.launch import Limits
 from harness.speed.measure import (
     SizeResult,
     SpeedOptions,
+    TimedWorker,
     Voided,
     Window,
     _one_call_harness,
@@ -243,6 +244,43 @@ def test_a_thread_that_works_whenever_it_can_is_timed_and_charged(tmp_path: Path
     # without it (about 0.95). How much depends on when the scheduler lets it run in a window of a few
     # ms (1.4 to 9 over 20 runs; a size where it hardly ran sits near 1), so the task's ratio, not a size's.
     assert res.tasks().loc[0, "speed_ratio"] > 1.0, sizes.to_string()
+
+
+def test_a_timed_plugin_uses_cpu_only_while_it_serves_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From its task's first request to its last, a plugin runs only while it serves one (SPEC: all CPU
+    time charged, between timed blocks included).
+
+    A thread that works whenever it can (``background_thread``) is charged
+    inside its windows; outside the requests it serves it must get nothing.
+    Before, every side was thawed while the grading side checked a round
+    and drew the next one's inputs: that thread got 0.4 s of CPU there over
+    the task, never charged (now none: 0 s measured).
+    """
+    spans: list[tuple[float, float]] = []  # the plugin's cgroup CPU at each request's start and end
+
+    def timed(method):
+        def wrapper(self, *args, **kwargs):
+            mine = self.session.spec.target.endswith("background_thread.py")
+            start = self.session.start().cgroups.cpu_seconds() if mine else None
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if mine:
+                    spans.append((start, self.session.start().cgroups.cpu_seconds()))
+        return wrapper
+
+    monkeypatch.setattr(TimedWorker, "send", timed(TimedWorker.send))
+    monkeypatch.setattr(TimedWorker, "stage", timed(TimedWorker.stage))
+    spec = resolve(str(SPEED / "background_thread.py"))
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, sizes), = measure_speed_group([spec], select_tasks("relu"), [table], seed=3, limits=Limits(),
+                                         writables=[[]])
+    assert (sizes["rounds"] > 0).all() and (sizes["note"] == "").all(), sizes.to_string()
+    if spans[0][0] is None:
+        pytest.skip("no CPU cgroup here: the clock is wall time, nothing to freeze")
+    inside = sum(end - start for start, end in spans)
+    outside = spans[-1][1] - spans[0][0] - inside
+    assert outside < 0.001, (outside, len(spans))
 
 
 def test_every_timed_input_is_new_and_made_of_the_staged_values_scaled() -> None:
@@ -505,9 +543,9 @@ def windows_seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, bool, 
     seen: list[tuple[int, int, bool, bool]] = []
     window = measure.TimedWorker.window
 
-    def spy(self, count, timeout, fresh=True, frozen=False, widest=False):
+    def spy(self, count, timeout, fresh=True, widest=False):
         seen.append((id(self), count, fresh, widest))
-        return window(self, count, timeout, fresh, frozen, widest)
+        return window(self, count, timeout, fresh, widest)
 
     monkeypatch.setattr(measure.TimedWorker, "window", spy)
     return seen

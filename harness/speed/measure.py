@@ -9,8 +9,9 @@ compiles then) and calibration set N, the calls of a block (about
 :func:`harness.worker.bench.vary_path`, every element times its own random
 factor; in pieces moved to random places too where the checks could not
 tell answers to inputs scaled in place apart, :func:`answers_move`) and,
-every side frozen, writes them to each worker's pool (memory shared with
-it); then each side has its *window*: its clock (the CPU time of its
+every side frozen (from its task's start to its end a side is thawed only
+while it serves a request, :meth:`TimedWorker.hold`), writes them to each
+worker's pool (memory shared with it); then each side has its *window*: its clock (the CPU time of its
 cgroup, every process and thread) starts, it is thawed, it calls its N
 inputs (the block, also timed on its own) and commits its outputs, its
 clock stops and it is frozen again. The plugin is charged its whole window
@@ -34,11 +35,13 @@ the sides rotating from round to round so that drift cancels.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +53,14 @@ from pytest_benchmark.stats import Stats
 from harness import codec
 from harness.codec import Invalid, as_float64
 from harness.grading.model import Task
-from harness.grading.runner import POOL_NAME, LoadFailed, PluginSession, SharedPool, WorkerDied
+from harness.grading.runner import (
+    POOL_NAME,
+    LoadFailed,
+    PluginSession,
+    SharedPool,
+    WorkerDied,
+    WorkerProcess,
+)
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
@@ -154,6 +164,7 @@ class TimedWorker:
         self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
         self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
         self.wipe = False  # a plugin timed with others in a pool not sealed: what one left, the next must not find
+        self.held = False  # frozen but while it serves a request (see hold)
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -165,6 +176,30 @@ class TimedWorker:
         worker = self.session.worker
         if worker is not None:
             worker.cgroups.freeze(on, wait)
+
+    def hold(self, on: bool) -> None:
+        """From now on frozen but while it serves a request (``on``), or thawed for good.
+
+        A side is held from its task's fork to the task's end: no code of
+        its runs while the grading side checks a round, draws the next
+        inputs or times another side, so the CPU its processes and threads
+        use while it is timed is all within its requests, its windows
+        charging theirs. (Without a freezer: a no-op.)
+        """
+        self.held = on
+        self.frozen(on, wait=on)
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[WorkerProcess]:
+        """The worker, thawed for one request when it is held, and frozen again (the kernel says so) after."""
+        worker = self.session.start()
+        if self.held:
+            worker.cgroups.freeze(False)
+        try:
+            yield worker
+        finally:
+            if self.held:
+                self.frozen(True, wait=True)
 
     def load(self, values: np.ndarray | None) -> None:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
@@ -185,7 +220,8 @@ class TimedWorker:
             pool[:end] = data
 
     def send(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
-        answer = self.session.start().exchange({"op": op, **fields}, timeout)
+        with self.serving() as worker:
+            answer = worker.exchange({"op": op, **fields}, timeout)
         if answer.get("status") != "ok":
             raise RuntimeError(f"{answer.get('type', 'error')}: {answer.get('message', '')}")
         return answer
@@ -198,7 +234,8 @@ class TimedWorker:
         if isinstance(leaf, np.ndarray):
             self.staged_leaf, shape = np.ascontiguousarray(leaf, dtype=np.float64).reshape(-1), list(leaf.shape)
             kwargs = with_leaf(kwargs, path, np.empty(0))
-        self.session.start().request("stage", kwargs, self.limits.case_seconds, hook=hook, vary=path, shape=shape)
+        with self.serving() as worker:
+            worker.request("stage", kwargs, self.limits.case_seconds, hook=hook, vary=path, shape=shape)
 
     def empty_block(self) -> float:
         """The CPU time of a window of no call: the channel and the request, as the clock sees them."""
@@ -206,28 +243,21 @@ class TimedWorker:
         self.send("window", 5.0, count=0, fresh=False)
         return self.clock() - t0
 
-    def window(self, count: int, timeout: float, fresh: bool = True, frozen: bool = False,
-               widest: bool = False) -> Window:
+    def window(self, count: int, timeout: float, fresh: bool = True, widest: bool = False) -> Window:
         """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one) and their commit; timed.
 
-        One request, timed here by the worker's cgroup; a ``frozen`` worker is
-        thawed once its clock started, and its clock stops once it is frozen
-        again (the kernel says so): whatever the plugin does with the inputs
-        is inside, a thread that works on after the answer included, and
-        its commit is read only then. The block's own time is the worker's
-        word (used for the reference only).
+        One request, timed here by the worker's cgroup; a worker that is
+        ``held`` is thawed once its clock started, and its clock stops once
+        it is frozen again (the kernel says so): whatever the plugin does
+        with the inputs is inside, a thread that works on after the answer
+        included, and its commit is read only then. The block's own time is
+        the worker's word (used for the reference only).
         """
         if not fresh:
             self.load(None)
         t0 = self.clock()
-        if frozen:
-            self.frozen(False)
-        try:
-            answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
-                               widest=widest)
-        finally:
-            if frozen:
-                self.frozen(True, wait=True)
+        answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
+                           widest=widest)
         t1 = self.clock()
         outputs, prints = _committed(answer, self.session.start().outbox)
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
@@ -291,7 +321,8 @@ class TimedWorker:
                 out.append((np.array(worker.outbox[at:at + n]), leaf_sizes))
                 at += n
             return out
-        answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
+        with self.serving():
+            answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
         try:
             outputs = codec.read(worker.scratch / "out" / f"out-{answer['id']}.npz",
                                  self.limits.output_mb * 1024 * 1024)
@@ -312,7 +343,8 @@ class TimedWorker:
 def _committed(answer: dict[str, Any], outbox: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The whole outputs (rows, the outbox's first values), or the fingerprints, a commit answered (None for the other).
 
-    Copied: the worker is thawed again before the round's outputs are checked.
+    Copied: the worker's next request (a show, the next window) may write the outbox again before the round's
+    outputs are checked.
     """
     try:
         if "outputs" in answer:
@@ -818,9 +850,9 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
            timeout: float, shows: int = 0, most: int = 0) -> tuple[Window, dict[int, Window], list[_Timed | None]]:
     """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
 
-    Every side is frozen (and waited for) first; the round's inputs are
-    written to a side's pool right before its window (so every side finds
-    them as fresh in the caches), and it is thawed only within that window. The rounds
+    Every side is held (:meth:`TimedWorker.hold`: frozen, thawed only for a
+    request); the round's inputs are written to a side's pool right before
+    its window (so every side finds them as fresh in the caches). The rounds
     are summed in pairs (:func:`_summarize`), so a side's place in the order,
     and what ran before it, cancel out. A plugin that answered fingerprints
     has ``shows`` of its calls, picked now, read from its memory before it is
@@ -832,34 +864,28 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
     else:  # rotated by one a round: no side twice in a row, every side in every place
         order = sides[i % len(sides):] + sides[:i % len(sides)]
     ref_window, windows = None, {}
-    try:
-        for side in sides:
-            (ref if side is None else side.worker).frozen(True, wait=True)
-        for side in order:
-            try:
-                worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
-                worker.load(None if pool is None else pool[:count])  # frozen: seen only in its window
-                if side is None:
-                    ref_window = ref.window(n_ref, timeout, fresh=pool is not None, frozen=True, widest=i < 0)
-                else:
-                    w = windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
-                                                               frozen=True, widest=i < 0)
-                    if shows and w.prints is not None and (side.worker.can_read() or ref.can_read()):
-                        # frozen: as the block left them; a plugin whose memory cannot be read where the
-                        # reference's can (it hid its fork) is voided, not asked to show them
-                        picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
-                        w.shown = (picks, side.worker.read(w, picks, most))
-            except Voided as exc:
-                if side is None:
-                    raise RuntimeError(str(exc)) from None
-                side.stop(str(exc))
-            except (WorkerDied, RuntimeError) as exc:
-                if side is None:
-                    raise
-                side.stop(f"not timed: {exc}")
-    finally:
-        for side in sides:
-            (ref if side is None else side.worker).frozen(False)
+    for side in order:
+        try:
+            worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
+            worker.load(None if pool is None else pool[:count])  # held: seen only in its window
+            if side is None:
+                ref_window = ref.window(n_ref, timeout, fresh=pool is not None, widest=i < 0)
+            else:
+                w = windows[id(side)] = side.worker.window(side.number, timeout, fresh=pool is not None,
+                                                           widest=i < 0)
+                if shows and w.prints is not None and (side.worker.can_read() or ref.can_read()):
+                    # frozen: as the block left them; a plugin whose memory cannot be read where the
+                    # reference's can (it hid its fork) is voided, not asked to show them
+                    picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
+                    w.shown = (picks, side.worker.read(w, picks, most))
+        except Voided as exc:
+            if side is None:
+                raise RuntimeError(str(exc)) from None
+            side.stop(str(exc))
+        except (WorkerDied, RuntimeError) as exc:
+            if side is None:
+                raise
+            side.stop(f"not timed: {exc}")
     assert ref_window is not None
     return ref_window, windows, order
 
@@ -1049,8 +1075,10 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
         try:
             if g is None:
                 ref.session.start().fork_task()
+                ref.hold(True)
                 continue
             g.worker.session.start().fork_task()
+            g.worker.hold(True)
             ready.append(g)
         except (WorkerDied, LoadFailed) as exc:
             if g is None:
@@ -1094,7 +1122,9 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
         ends = [None, *ready]
         _SYSTEM_RANDOM.shuffle(ends)
         for g in ends:
-            (ref if g is None else g.worker).session.end_task()
+            side = ref if g is None else g.worker
+            side.hold(False)
+            side.session.end_task()
 
 
 def _geomean(values: pd.Series) -> float:
