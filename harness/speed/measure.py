@@ -75,6 +75,7 @@ _SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictab
 class SpeedOptions:
     rounds: int = 8  # planned, at most; even: rounds are summed in pairs
     extra_rounds: int = 2  # more, a pair at a time, while a ratio's interval is wider than the resolution
+    steady_rounds: int = 6  # fewer than planned, from this many on, once every ratio's interval is narrower
     target_block_s: float = 0.0025  # a block of the reference's calls lasts about this long
     pool_bytes: int = 16 * 1024 * 1024  # a round's fresh inputs, at most (shared memory: this and the commits')
     jitter: float = 2.0 ** -7  # every piece of a fresh input is a staged piece times a factor in (1 - jitter, 1]
@@ -201,8 +202,13 @@ class TimedWorker:
             if self.held:
                 self.frozen(True, wait=True)
 
-    def load(self, values: np.ndarray | None) -> None:
+    def load(self, values: np.ndarray | None, written: bool = False) -> None:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
+
+        Inputs made in the pool itself (:func:`make_pool` with the pool as
+        ``out``) are written again in place (times 1.0, half a copy's time),
+        so that every side finds them as freshly written in the caches as the
+        side they were just made for (``written``: nothing to do then).
 
         A worker that ``wipe`` s clears the rest of the pool too: before every
         window of its, nothing another plugin wrote there is left (every
@@ -216,8 +222,12 @@ class TimedWorker:
         end = 0 if data is None else data.size
         if self.wipe and pool is not None:  # first: the inputs are the last written (in the caches, as the ref's)
             pool[end:] = 0.0
-        if data is not None:
+        if data is None or pool is None:
+            return
+        if data.ctypes.data != pool.ctypes.data:
             pool[:end] = data
+        elif self.wipe or not written:
+            np.multiply(pool[:end], 1.0, out=pool[:end])
 
     def send(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
         with self.serving() as worker:
@@ -715,15 +725,17 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             next(p for p in timed if p.worker is side).stop(f"not timed: {exc}")
     ref_per_call: list[float] = []
     harness: list[float] = []  # the harness's own work per call in the reference's windows, round by round
-    fresh = np.empty(n_ref * np.size(leaf)) if leaf is not None else None  # each round's inputs, made here
+    fresh = ref.session.start().pool if leaf is not None else None  # each round's inputs, made in place
     moved = False  # the warm-up's inputs are scaled in place; the rounds' move too where that changes no answer
     # Large outputs, short calls: a second warm-up round (the first rounds after one met new memory, as
     # the heap gap moved: at the large size the first pair of rounds was the noisiest by far).
     warm_ups = 2 if first.out_bytes > BIG_OUTPUT_BYTES and ref_call < LONG_CALL_S else 1
-    # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide.
+    # Planned rounds, then up to opts.extra_rounds more, a pair at a time, while an interval is wide; from
+    # opts.steady_rounds on, no more once every interval is narrow (a fifth of the sizes, 7% of the rounds).
     for i in range(-warm_ups, rounds + (opts.extra_rounds if rounds >= 4 else 0)):  # rounds < 0 warm up
         live = [p for p in timed if not p.out and not p.settled]
-        if not live or (i >= rounds and i % 2 == 0 and all(_steady(p, ref_per_call, opts) for p in live)):
+        if not live or (i >= min(rounds, opts.steady_rounds) and i % 2 == 0
+                        and all(_steady(p, ref_per_call, opts) for p in live)):
             break
         pool = make_pool(leaf, n_ref, opts.jitter, fresh, moved) if leaf is not None else None
         # Big outputs: revealed in a random half of the rounds (drawn from the system's source, not told).
@@ -851,8 +863,9 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
     """One round: the reference's window and each live plugin's, in an order that changes with ``i``.
 
     Every side is held (:meth:`TimedWorker.hold`: frozen, thawed only for a
-    request); the round's inputs are written to a side's pool right before
-    its window (so every side finds them as fresh in the caches). The rounds
+    request); the round's inputs (made in the pool, ``pool``, for the first
+    side) are written again right before every later side's window (so
+    every side finds them as fresh in the caches). The rounds
     are summed in pairs (:func:`_summarize`), so a side's place in the order,
     and what ran before it, cancel out. A plugin that answered fingerprints
     has ``shows`` of its calls, picked now, read from its memory before it is
@@ -864,10 +877,10 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
     else:  # rotated by one a round: no side twice in a row, every side in every place
         order = sides[i % len(sides):] + sides[:i % len(sides)]
     ref_window, windows = None, {}
-    for side in order:
+    for k, side in enumerate(order):
         try:
             worker, count = (ref, n_ref) if side is None else (side.worker, side.number)
-            worker.load(None if pool is None else pool[:count])  # held: seen only in its window
+            worker.load(None if pool is None else pool[:count], written=k == 0)  # held: seen only in its window
             if side is None:
                 ref_window = ref.window(n_ref, timeout, fresh=pool is not None, widest=i < 0)
             else:
