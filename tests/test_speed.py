@@ -142,6 +142,30 @@ def test_a_plugin_that_skips_the_timing_loop_earns_no_speed_points(tmp_path: Pat
     assert any("names the harness's module 'harness.worker.bench'" in n for n in notes), notes  # said before it ran
 
 
+def test_speed_workers_started_before_the_correctness_run_do_not_outlive_a_failed_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``harness run`` starts the speed workers first (their imports overlap the correctness run)."""
+    from harness.batch import run as run_module
+    from harness.speed import measure
+
+    started = []
+    spawn = measure.Rig.spawn
+
+    def spy(rig):
+        spawn(rig)
+        started.extend(w.session.worker.proc for w in [rig.ref, *rig.workers])
+        return rig
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the correctness run failed")
+
+    monkeypatch.setattr(measure.Rig, "spawn", spy)
+    monkeypatch.setattr(run_module, "grade", broken)
+    with pytest.raises(RuntimeError, match="correctness run failed"):
+        run_module.run_plugin(resolve("numpy"), select_tasks("relu"), seed=1, limits=Limits(), out=None, speed=True)
+    assert len(started) == 2 and all(proc.poll() is not None for proc in started)
+
+
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
     res = run(SPEED / "slow_on_large.py", tmp_path / "out", "--tasks", "relu", speed=True)
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False).set_index("size")

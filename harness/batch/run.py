@@ -120,6 +120,24 @@ def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed:
     """:func:`run_plugin`'s work, filling ``result``."""
     started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
+    rig = None
+    if speed:  # the speed workers import their plugins while the correctness run goes on
+        from harness.speed.measure import make_rig
+
+        rig = make_rig([spec], limits, [trusted_writable(spec)], [result.numba_cache], speed_options).spawn()
+    try:
+        _grade_and_time(result, spec, tasks, seed=seed, limits=limits, speed_options=speed_options,
+                        progress=progress, started=started, t0=t0, rig=rig)
+    finally:
+        if rig is not None:
+            rig.close()  # (closed already once timed)
+    if out is not None:
+        write_run(out, result)
+
+
+def _grade_and_time(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
+                    speed_options: Any, progress: Callable[[Task], None] | None, started: dt.datetime,
+                    t0: float, rig: Any) -> None:
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress, result.numba_cache)
     cases = cases_frame(grading)
     if spec.kind == "notebook":
@@ -145,28 +163,22 @@ def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed:
     from harness.reports.plots import case_plots
 
     result.cases, result.tasks, result.summary, result.plots = cases, table, summary, case_plots(grading.results)
-    if speed:
-        add_speed(result, spec, tasks, seed=seed, limits=limits, options=speed_options)
-    if out is not None:
-        write_run(out, result)
-
-
-def add_speed(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
-              options: Any = None) -> None:
-    """Time a graded run against the reference and add it to the run's tables and summary."""
-    add_speed_group([(result, spec)], tasks, seed=seed, limits=limits, options=options)
+    if rig is not None:
+        add_speed_group([(result, spec)], tasks, seed=seed, limits=limits, options=speed_options, rig=rig)
 
 
 def add_speed_group(runs: list[tuple[RunResult, PluginSpec]], tasks: list[Task], *, seed: int, limits: Limits,
-                    options: Any = None) -> None:
-    """:func:`add_speed` for several graded runs at once: one reference worker, its windows shared."""
+                    options: Any = None, rig: Any = None) -> None:
+    """Time graded runs against the reference (one reference worker, its windows shared) and add the speed to
+    their tables and summaries. ``rig``: their workers, spawned beforehand (:func:`harness.speed.measure.make_rig`).
+    """
     from harness.speed.measure import measure_speed_group
 
     t0 = time.monotonic()
     try:
         measured = measure_speed_group([spec for _, spec in runs], tasks, [r.tasks for r, _ in runs], seed=seed,
                                        limits=limits, writables=[trusted_writable(spec) for _, spec in runs],
-                                       options=options, numba_caches=[r.numba_cache for r, _ in runs])
+                                       options=options, numba_caches=[r.numba_cache for r, _ in runs], rig=rig)
     finally:
         for result, _ in runs:
             drop_numba_cache(result)

@@ -683,18 +683,32 @@ class PluginSession:
         self.notes: list[str] = []
         self.unmarked: list[str] = []
         self.last_outputs: Any = None  # the decoded outputs of the last case run
+        self.spawned = False  # its worker started by spawn(), not yet waited for
+
+    def spawn(self) -> None:
+        """Start the worker's process, not waiting for it to import the plugin (the next :meth:`start` waits)."""
+        if self.worker is None:
+            self.worker = WorkerProcess(self.spec, self.limits, self.writable, self.pool, self.numba_cache)
+            self.spawned = True
 
     def start(self) -> WorkerProcess:
         """The live worker, started (and the plugin imported) when needed."""
+        if self.spawned:
+            self.spawned = False
+            self._greet()
         if self.worker is None or not self.worker.alive():
             if self.worker is not None:
                 self.worker.close()
             self.worker = WorkerProcess(self.spec, self.limits, self.writable, self.pool, self.numba_cache)
-            self.worker.hello()
-            self.hooks = self.worker.hooks
-            self.notes = self.worker.notes
-            self.unmarked = self.worker.unmarked
+            self._greet()
         return self.worker
+
+    def _greet(self) -> None:
+        assert self.worker is not None
+        self.worker.hello()
+        self.hooks = self.worker.hooks
+        self.notes = self.worker.notes
+        self.unmarked = self.worker.unmarked
 
     def run_case(self, case: Case) -> Verdict:
         worker = self.start()

@@ -1021,20 +1021,38 @@ class _Plugin:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list[pd.DataFrame], *, seed: int,
-                        limits: Limits, writables: list[list[Path]] | None = None,
-                        options: SpeedOptions | None = None, progress: Any = None,
-                        numba_caches: list[Path | None] | None = None,
-                        ) -> list[tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]]:
-    """:func:`measure_speed` for several plugins at once, against one reference worker.
+@dataclass
+class Rig:
+    """The workers of one measurement, the reference's and each plugin's, and the memory they share."""
 
-    Every round of a size times the reference once for all the plugins that
-    passed the task; each plugin's task runs in a fresh fork of its worker.
-    A plugin's ``numba_caches`` entry is the folder its correctness worker
-    compiled its Numba kernels to: its speed worker loads them from there, as
-    the reference loads its own, instead of compiling them in a timed task.
-    Returns, per plugin, what :func:`measure_speed` returns.
-    """
+    pool: SharedPool
+    ref: TimedWorker
+    workers: list[TimedWorker] | None  # None once closed
+
+    def spawn(self) -> Rig:
+        """Start every worker's process now: they import their plugins while the caller does other work.
+
+        (``harness run`` spawns them before the correctness run: the
+        reference's import, 0.65 s of Numba kernels, is then paid meanwhile,
+        on the core the timed workers use.)
+        """
+        for w in [self.ref, *self.workers]:
+            w.session.spawn()
+        return self
+
+    def close(self) -> None:
+        """Kill every worker, free the memory (once; later calls do nothing)."""
+        if self.workers is None:
+            return
+        for w in [self.ref, *self.workers]:
+            w.session.close()
+        self.pool.close()
+        self.workers = None
+
+
+def make_rig(specs: list[PluginSpec], limits: Limits, writables: list[list[Path]] | None = None,
+             numba_caches: list[Path | None] | None = None, options: SpeedOptions | None = None) -> Rig:
+    """The workers of a measurement of ``specs`` against the reference, on one core, none started yet."""
     opts = options or SpeedOptions()
     # All workers on one core, never at the same time: the same caches, the same clock speed.
     limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
@@ -1043,10 +1061,32 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
     writables = writables or [[] for _ in specs]
     caches = numba_caches or [None for _ in specs]
-    group = [_Plugin(spec, TimedWorker(PluginSession(spec, limits, list(w), pool, c), limits), table)
-             for spec, w, c, table in zip(specs, writables, caches, tables, strict=True)]
-    for g in group:
-        g.worker.wipe = len(group) > 1 and not pool.sealed
+    workers = [TimedWorker(PluginSession(spec, limits, list(w), pool, c), limits)
+               for spec, w, c in zip(specs, writables, caches, strict=True)]
+    for w in workers:
+        w.wipe = len(workers) > 1 and not pool.sealed
+    return Rig(pool, ref, workers)
+
+
+def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list[pd.DataFrame], *, seed: int,
+                        limits: Limits, writables: list[list[Path]] | None = None,
+                        options: SpeedOptions | None = None, progress: Any = None,
+                        numba_caches: list[Path | None] | None = None, rig: Rig | None = None,
+                        ) -> list[tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]]:
+    """:func:`measure_speed` for several plugins at once, against one reference worker.
+
+    Every round of a size times the reference once for all the plugins that
+    passed the task; each plugin's task runs in a fresh fork of its worker.
+    A plugin's ``numba_caches`` entry is the folder its correctness worker
+    compiled its Numba kernels to: its speed worker loads them from there, as
+    the reference loads its own, instead of compiling them in a timed task.
+    ``rig``: the workers, made (and spawned) by :func:`make_rig` for these
+    ``specs`` beforehand; closed here. Returns, per plugin, what :func:`measure_speed` returns.
+    """
+    opts = options or SpeedOptions()
+    rig = rig or make_rig(specs, limits, writables, numba_caches, opts)
+    ref = rig.ref
+    group = [_Plugin(spec, w, table) for spec, w, table in zip(specs, rig.workers, tables, strict=True)]
     rng = np.random.default_rng(seed + 7919)
     try:
         for task in tasks:
@@ -1061,10 +1101,7 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
             if progress is not None:
                 progress(task)
     finally:
-        ref.session.close()
-        for g in group:
-            g.worker.session.close()
-        pool.close()
+        rig.close()
     out = []
     for g in group:
         per_size = pd.DataFrame([{k: v for k, v in asdict(r).items() if not k.endswith("_rounds")}
