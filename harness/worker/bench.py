@@ -32,6 +32,7 @@ import gc
 import itertools
 import math
 import mmap
+import random
 import resource
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,7 @@ from harness.worker.fingerprint import fingerprint, leaves
 LeafPath = list[str | int]
 #: A block's outputs up to this size (as float64) are committed whole, not by fingerprints.
 FULL_COMMIT_BYTES = 4 * 1024 * 1024
+_SYSTEM_RANDOM = random.SystemRandom()
 
 
 def vary_path(kwargs: dict[str, Any]) -> LeafPath | None:
@@ -145,7 +147,8 @@ class Bench:
             self.heap_room = room
         widest_gap = max(room // 16, 1)  # elements: bytes / 8 / 2, up to half the room
         self.gap = np.empty(0)  # the last gap freed first: the new one is not drawn above it
-        self.gap = np.empty(widest_gap - 1 if widest else int(np.random.randint(0, widest_gap)))
+        # (the system's random source: NumPy's global generator is seeded on its first use, 15 ms in every fork)
+        self.gap = np.empty(widest_gap - 1 if widest else _SYSTEM_RANDOM.randrange(widest_gap))
 
     def prepare(self, count: int, room: int = 0, widest: bool = False) -> None:
         """The argument sets of ``count`` calls, each reading its own slice of the pool.
