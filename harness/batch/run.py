@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from harness.grading.score import summarize_counts, tasks_frame
 from harness.loading.plugins import PluginSpec, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.sandbox.tempdirs import make_tempdir
+
+if TYPE_CHECKING:
+    from harness.speed.measure import Rig
 
 
 @dataclass
@@ -103,41 +106,30 @@ def run_plugin(
     :func:`add_speed_group`, which drops the plugin's Numba cache then.
     """
     result = RunResult(pd.DataFrame(), pd.DataFrame(), {}, None, numba_cache=numba_cache_for(spec))
-    kept = False
+    kept, rig = False, None
     try:
-        _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, speed=speed, progress=progress,
+        if speed:  # the speed workers import their plugins while the correctness run goes on
+            from harness.speed.measure import make_rig
+
+            rig = make_rig([spec], limits, [trusted_writable(spec)], [result.numba_cache], speed_options)
+            rig.spawn()  # (closed below, whatever happens from here on)
+        _run_plugin(result, spec, tasks, seed=seed, limits=limits, out=out, rig=rig, progress=progress,
                     speed_options=speed_options)
         kept = keep_numba_cache and not speed  # add_speed_group drops it once timed
         return result
     finally:
+        if rig is not None:
+            rig.close()  # (closed already once timed)
         if not kept:  # timed, not to be timed, or failed: nobody will load it
             drop_numba_cache(result)
 
 
 def _run_plugin(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
-                out: Path | None, speed: bool, progress: Callable[[Task], None] | None,
+                out: Path | None, rig: Rig | None, progress: Callable[[Task], None] | None,
                 speed_options: Any) -> None:
-    """:func:`run_plugin`'s work, filling ``result``."""
+    """:func:`run_plugin`'s work, filling ``result``; timed with ``rig`` (its workers) when given."""
     started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
-    rig = None
-    if speed:  # the speed workers import their plugins while the correctness run goes on
-        from harness.speed.measure import make_rig
-
-        rig = make_rig([spec], limits, [trusted_writable(spec)], [result.numba_cache], speed_options).spawn()
-    try:
-        _grade_and_time(result, spec, tasks, seed=seed, limits=limits, speed_options=speed_options,
-                        progress=progress, started=started, t0=t0, rig=rig)
-    finally:
-        if rig is not None:
-            rig.close()  # (closed already once timed)
-    if out is not None:
-        write_run(out, result)
-
-
-def _grade_and_time(result: RunResult, spec: PluginSpec, tasks: list[Task], *, seed: int, limits: Limits,
-                    speed_options: Any, progress: Callable[[Task], None] | None, started: dt.datetime,
-                    t0: float, rig: Any) -> None:
     grading = grade(spec, tasks, seed, limits, trusted_writable(spec), progress, result.numba_cache)
     cases = cases_frame(grading)
     if spec.kind == "notebook":
@@ -165,10 +157,12 @@ def _grade_and_time(result: RunResult, spec: PluginSpec, tasks: list[Task], *, s
     result.cases, result.tasks, result.summary, result.plots = cases, table, summary, case_plots(grading.results)
     if rig is not None:
         add_speed_group([(result, spec)], tasks, seed=seed, limits=limits, options=speed_options, rig=rig)
+    if out is not None:
+        write_run(out, result)
 
 
 def add_speed_group(runs: list[tuple[RunResult, PluginSpec]], tasks: list[Task], *, seed: int, limits: Limits,
-                    options: Any = None, rig: Any = None) -> None:
+                    options: Any = None, rig: Rig | None = None) -> None:
     """Time graded runs against the reference (one reference worker, its windows shared) and add the speed to
     their tables and summaries. ``rig``: their workers, spawned beforehand (:func:`harness.speed.measure.make_rig`).
     """

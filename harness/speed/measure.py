@@ -195,7 +195,7 @@ class TimedWorker:
         """The worker, thawed for one request when it is held, and frozen again (the kernel says so) after."""
         worker = self.session.start()
         if self.held:
-            worker.cgroups.freeze(False)
+            self.frozen(False)
         try:
             yield worker
         finally:
