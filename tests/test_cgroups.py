@@ -349,6 +349,7 @@ def test_v2_pids_and_memory_caps_are_written_and_a_hit_is_read(tmp_path: Path, m
     (group / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n")
     assert worker.cpu_seconds() == pytest.approx(2.5)
     assert worker.freeze(True) and text(group / "cgroup.freeze") == "1"
+    assert not worker.freeze(True, wait=True)  # asked, but the kernel never said it is done (1 s)
     (group / "cgroup.events").write_text("populated 1\nfrozen 1\n")
     assert worker.freeze(True, wait=True)
     worker.join()

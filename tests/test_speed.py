@@ -307,6 +307,40 @@ def test_a_timed_plugin_uses_cpu_only_while_it_serves_a_request(monkeypatch: pyt
     assert outside < 0.001, (outside, len(spans))
 
 
+def test_a_plugin_whose_processes_the_kernel_does_not_freeze_is_not_timed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A held side runs only while it serves a request; one the freezer cannot hold would run on, uncharged.
+
+    Simulated here: the kernel's word that the plugin's cgroup is frozen is
+    withheld (the processes are frozen, the harness is not told so). Before,
+    the harness waited 1.1 s, went on as if they were frozen, and timed the
+    plugin; now its worker is stopped and the task is not timed, with why.
+    """
+    from harness.grading.runner import PluginSession
+
+    start, stuck = PluginSession.start, []
+
+    def start_stuck(self: PluginSession):
+        worker = start(self)
+        if self.spec.target.endswith("honest.py") and not stuck:
+            real = worker.cgroups.freeze
+            worker.cgroups.freeze = lambda frozen, wait=False: real(frozen, wait) and not (frozen and wait)
+            stuck.append((worker, worker.cgroups.has("freezer")))
+        return worker
+
+    monkeypatch.setattr(PluginSession, "start", start_stuck)
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (tasks, _, sizes), = measure_speed_group([resolve(str(SPEED / "honest.py"))], select_tasks("relu"), [table],
+                                             seed=3, limits=Limits(), writables=[[]])
+    (worker, freezer), = stuck
+    if not freezer:
+        pytest.skip("no cgroup freezer here: nothing is held")
+    assert (sizes["rounds"] == 0).all() and len(sizes) == 3, sizes.to_string()
+    assert (sizes["note"] == "not timed: the kernel could not freeze the plugin's processes within 1 s "
+                             "(the worker was stopped)").all(), sizes.to_string()
+    assert tasks.loc[0, "speed_points"] == 0
+    assert not worker.alive()
+
+
 def test_every_timed_input_is_new_and_made_of_the_staged_values_scaled() -> None:
     base = np.array([[-3.0, 0.0, 0.5], [1e-12, 1.0 - 1e-12, 7.0]])
     pools = [make_pool(base, 400, 2.0 ** -7) for _ in range(3)]

@@ -518,6 +518,17 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def freeze(self) -> None:
+        """Freeze every process of the worker, until the kernel says they are (no-op without a freezer).
+
+        Processes the kernel could not freeze within about 1 s would run on
+        while the worker is meant to be held: the worker is stopped
+        instead (WorkerDied).
+        """
+        if self.cgroups.has("freezer") and not self.cgroups.freeze(True, wait=True) and self.alive():
+            raise WorkerDied(self._stop_for(CRASH, "the kernel could not freeze the plugin's processes within "
+                                                   "1 s (the worker was stopped)"))
+
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
         self.cgroups.freeze(False)  # a frozen process cannot die

@@ -208,7 +208,10 @@ class Group:
         return False
 
     def freeze(self, frozen: bool, wait: bool = False) -> bool:
-        """Freeze or thaw every process; with ``wait``, until the kernel reports it done (1 s at most)."""
+        """Freeze or thaw every process; with ``wait``, until the kernel reports it done (1 s at most).
+
+        Returns whether it was asked (and, with ``wait``, whether the kernel said it is done in time).
+        """
         value = self.protocol.freeze_values[0 if frozen else 1]
         try:
             _write(self.path / self.protocol.freeze, value)
@@ -216,9 +219,9 @@ class Group:
             return False
         for i in range(1100 if wait else 0):
             if _read(self.path, *self.protocol.state) == value:
-                break
+                return True
             time.sleep(0.001 if i >= 100 else 0.0)  # a worker waiting on its channel freezes at once
-        return True
+        return not wait
 
     def cpu_seconds(self) -> float | None:
         used = _number(self.path, self.protocol.cpu)

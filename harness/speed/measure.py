@@ -174,8 +174,11 @@ class TimedWorker:
         return time_now() if used is None else used
 
     def frozen(self, on: bool, wait: bool = False) -> None:
+        """Freeze or thaw the worker; frozen with ``wait``: until the kernel says so, else it is stopped (WorkerDied)."""
         worker = self.session.worker
-        if worker is not None:
+        if worker is not None and on and wait:
+            worker.freeze()
+        elif worker is not None:
             worker.cgroups.freeze(on, wait)
 
     def hold(self, on: bool) -> None:
