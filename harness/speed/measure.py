@@ -811,10 +811,13 @@ def _second_look(p: _Timed, count: int, leaf: Any, fresh: np.ndarray | None, mov
     window's fixed cost over them): when its own estimate would size a look
     at least twice as long, it is looked at again, up to :data:`MAX_LOOKS`
     times (a plain activation cut to 633 calls against 2416, 1 test run in 13, on
-    a machine 40% slower than an hour before).
+    a machine 40% slower than an hour before). A look is a widest window, as the
+    warm-up's: the calls a block it sizes meet their memory there, at the
+    heap's high-water mark, not in a timed round (a block of no more calls
+    than the last look's gets no untimed window after it).
     """
     pool = make_pool(leaf, count, jitter, fresh, moved) if leaf is not None else None
-    return _untimed_window(p, count, timeout, pool)
+    return _untimed_window(p, count, timeout, pool, widest=True)
 
 
 def _warm_again(p: _Timed, timeout: float) -> None:
