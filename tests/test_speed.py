@@ -664,7 +664,11 @@ def test_large_outputs_get_a_second_warm_up_round_before_the_timed_ones(
     """Outputs over 1 MiB a call: the first pair of rounds after a single warm-up was the noisiest by far.
 
     (Reference against itself at the large size, 4 runs: its ratio's std
-    0.102 with that pair, 0.068 without it.) Small outputs keep one.
+    0.102 with that pair, 0.068 without it.) Small outputs keep one. A
+    side's warm-up rounds are its widest windows on fresh inputs before its
+    first timed round; the plugin's side may add second looks there (widest
+    too, after a slow warm-up: failed CI once, counted as a third warm-up
+    window), the reference's side never does: the fewest a side is counted.
     """
     table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
     spec = resolve("reference")
@@ -674,9 +678,13 @@ def test_large_outputs_get_a_second_warm_up_round_before_the_timed_ones(
         (_, _, sizes), = measure_speed_group([spec], select_tasks("relu"), [table], seed=3, limits=Limits(),
                                              writables=[trusted_writable(spec)], options=SpeedOptions(sizes=(size,)))
         assert (sizes["note"] == "").all() and (sizes["rounds"] >= 4).all(), sizes.to_string()
-        rounds = [w for w in windows_seen if w[2]]  # fresh inputs: the warm-up rounds' and the timed ones'
-        first = rounds.index(next(w for w in rounds if not w[3]))
-        warm_ups.append(first / 2)  # two sides a round
+        sides = {who for who, _, fresh, _ in windows_seen if fresh}
+        assert len(sides) == 2, windows_seen
+        before = []  # each side's widest windows on fresh inputs before its first timed round
+        for side in sides:
+            mine = [wide for who, _, fresh, wide in windows_seen if who == side and fresh]  # its rounds and looks
+            before.append(mine.index(False))
+        warm_ups.append(min(before))
     assert warm_ups == [1, 2]
 
 
