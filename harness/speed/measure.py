@@ -754,22 +754,24 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         if i < 0:  # the warm-up round times every plugin's calls: a much slower one makes fewer from now on
             moved = answers_move(ref_window, task)  # its inputs were scaled in place: did the answers change?
             for p in live:
-                warm = _charged(windows[id(p)].total, ref.overhead, per_call_harness, p.number) \
-                    if not p.out and id(p) in windows else 0.0
+                if p.out or id(p) not in windows:
+                    continue
+                warm = _charged(windows[id(p)].total, ref.overhead, per_call_harness, p.number)
                 p.warm_ratio = warm / p.number / (ref_compute / n_ref)
-                if warm > 0.0:  # a better estimate than one call (rough, from the window of one call)
-                    p.one_call, warmed = warm / p.number, p.number
-                    p.number = _calls(p.one_call, n_ref, ref_call, opts)
-                    looks = 0  # fewer calls a block on one window's word: a second look first
-                    while p.number < n_ref and not p.out and looks < MAX_LOOKS:
-                        look = min(n_ref, max(warmed, int(SECOND_LOOK_S / max(p.one_call, 1e-12))))
-                        if looks and look < 2 * warmed:  # the last look was as long as its own estimate asks
-                            break
-                        again = _second_look(p, look, leaf, fresh, moved, opts.jitter, timeout)
-                        p.one_call = min(p.one_call, _charged(again, ref.overhead, per_call_harness, look) / look)
-                        p.number, warmed, looks = _calls(p.one_call, n_ref, ref_call, opts), look, looks + 1
-                    if not p.out and p.number > warmed and warm_ups == 1:  # more calls than it warmed up with: their memory
-                        _warm_again(p, timeout)  # is new, met here, untimed (a second warm-up round does it too)
+                # a better estimate than one call (rough, from the window of one call); a window charged
+                # nothing (no longer than the harness's own fixed cost of one) is as fast as it gets
+                p.one_call, warmed = max(warm / p.number, 1e-12), p.number
+                p.number = _calls(p.one_call, n_ref, ref_call, opts)
+                looks = 0  # fewer calls a block on one window's word: a second look first
+                while p.number < n_ref and not p.out and looks < MAX_LOOKS:
+                    look = min(n_ref, max(warmed, int(SECOND_LOOK_S / max(p.one_call, 1e-12))))
+                    if looks and look < 2 * warmed:  # the last look was as long as its own estimate asks
+                        break
+                    again = _second_look(p, look, leaf, fresh, moved, opts.jitter, timeout)
+                    p.one_call = min(p.one_call, _charged(again, ref.overhead, per_call_harness, look) / look)
+                    p.number, warmed, looks = _calls(p.one_call, n_ref, ref_call, opts), look, looks + 1
+                if not p.out and p.number > warmed and warm_ups == 1:  # more calls than it warmed up with: their memory
+                    _warm_again(p, timeout)  # is new, met here, untimed (a second warm-up round does it too)
             continue
         ref_per_call.append(ref_compute / n_ref)
         harness.append(per_call_harness)
