@@ -3,13 +3,43 @@
 A test may skip only for a capability the machine truly lacks; ``.ci/run``
 passes ``.ci/expected-skips.txt``, the explicit list of such reasons for the
 CI machine, so a test that CI can run never passes there by skipping.
+
+The suite runs on every core (pytest-xdist, ``-n auto`` in pyproject.toml):
+each worker is pinned to its own share of the cores (a machine of its own:
+a timed test's sides run on a core the other workers' tests never touch),
+and the timed tests (:data:`TIMED`) run on one worker, one at a time.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+TIMED = "tests/test_speed.py"  # its tests time plugins: not two at a time (pytest_xdist_make_scheduler)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker keeps to its own cores: worker k of n takes every n-th core from the k-th."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if worker and count:
+        cores = sorted(os.sched_getaffinity(0))
+        k, n = int(worker.removeprefix("gw")), int(count)
+        if n <= len(cores):
+            os.sched_setaffinity(0, cores[k::n])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Every test a unit of work of its own, but the timed ones: one unit, sent to one worker first (the largest)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TimedTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return TIMED if nodeid.startswith(f"{TIMED}::") else nodeid
+
+    return TimedTogether(config, log)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

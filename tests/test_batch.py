@@ -410,13 +410,21 @@ def test_speeds_within_the_method_resolution_share_a_rank(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("source", [TYPO, SYNTAX_ERROR, GOOD], ids=["not-loaded", "import-error", "graded"])
-def test_a_numba_folder_kept_for_the_speed_phase_is_never_left_behind(tmp_path: Path, source: str) -> None:
-    """``harness grade`` keeps a plugin's Numba folder from its correctness run to its speed group."""
+def test_a_numba_folder_kept_for_the_speed_phase_is_never_left_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """``harness grade`` keeps a plugin's Numba folder from its correctness run to its speed group.
+
+    The test's own temporary folder: the suite's other workers, in the same
+    process group, make theirs meanwhile.
+    """
     import tempfile
 
     from harness.batch.grade import GRADED, add_speed, grade_correctness
     from harness.course import select_tasks
     from harness.sandbox.launch import Limits
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
 
     def folders() -> set[Path]:
         return set(Path(tempfile.gettempdir()).glob(f"harness-numba-{os.getpgid(0)}-*"))

@@ -121,11 +121,14 @@ def _cmdline(pid: str) -> str:
 
 
 def plugin_processes(marker: str) -> list[str]:
-    """Processes whose command line names a hostile plugin (workers, their forks) or the marker."""
+    """Processes whose command line holds the marker: the test's copy of a hostile plugin (its workers, their forks).
+
+    Not the hostile plugins' own folder: the suite's other workers run them meanwhile.
+    """
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         cmd = _cmdline(pid)
-        if int(pid) != os.getpid() and (marker in cmd or str(HOSTILE) in cmd):
+        if int(pid) != os.getpid() and marker in cmd:
             found.append(f"{pid}: {cmd[:400]}")
     return found
 
@@ -351,7 +354,7 @@ def test_no_file_is_written_outside_scratch(tmp_path: Path, marker: str,
     verdicts = run("escape_writes", ["relu", "sigmoid", "tanh"])
     assert outcomes(verdicts) == [PASS, PASS, PASS], verdicts[1].message
     for d in watched:
-        new = {n for n in _listing(d) - before[d] if d != Path("/tmp") or marker in n}
+        new = {n for n in _listing(d) - before[d] if marker in n}  # its writes are named after the marker
         assert not new, f"written into {d}: {new}"
     assert Path(harness.__file__).stat().st_mtime_ns == stamp
 
