@@ -13,6 +13,8 @@ and the timed tests (:data:`TIMED`) run on one worker, one at a time.
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return TIMED if nodeid.startswith(f"{TIMED}::") else nodeid
 
     return TimedTogether(config, log)
+
+
+@pytest.fixture
+def gone(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Two process numbers of harnesses gone, to this process only (for cgroups and folders left "by" them).
+
+    To the suite's other harness processes they are alive (two sleepers):
+    a truly dead one's leftovers would be theirs to clean up too, maybe first.
+    """
+    from harness.sandbox import cgroups
+
+    owners = [subprocess.Popen(["sleep", "600"]) for _ in range(2)]
+    pids = {p.pid for p in owners}
+    monkeypatch.setattr(cgroups, "pid_alive", lambda pid, alive=cgroups.pid_alive: pid not in pids and alive(pid))
+    yield [p.pid for p in owners]
+    for p in owners:
+        p.kill()
+        p.wait()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

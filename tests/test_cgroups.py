@@ -174,15 +174,12 @@ def test_v2_cpu_stat_counts_the_cpu_time_of_a_child_that_ended(v2_group: Group) 
 
 
 @needs_v2
-def test_v2_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
-    dead = [subprocess.Popen(["true"]) for _ in range(2)]
-    for p in dead:
-        p.wait()
+def test_v2_stale_cgroups_of_a_dead_harness_are_emptied_and_removed(gone: list[int]) -> None:
     ns = os.stat("/proc/self/ns/pid").st_ino
-    stale = V2_PARENT / f"harness-{dead[0].pid}-{ns}-feedbeef"
-    foreign = V2_PARENT / f"harness-{dead[0].pid}-{ns + 1}-feedbeef"  # another PID namespace's
-    empty_leaf = V2_PARENT / f"harness-main-{dead[0].pid}-{ns}"  # where a gone harness had moved itself
-    busy_leaf = V2_PARENT / f"harness-main-{dead[1].pid}-{ns}"  # holds a harness process: never killed
+    stale = V2_PARENT / f"harness-{gone[0]}-{ns}-feedbeef"
+    foreign = V2_PARENT / f"harness-{gone[0]}-{ns + 1}-feedbeef"  # another PID namespace's
+    empty_leaf = V2_PARENT / f"harness-main-{gone[0]}-{ns}"  # where a gone harness had moved itself
+    busy_leaf = V2_PARENT / f"harness-main-{gone[1]}-{ns}"  # holds a harness process: never killed
     paths = [stale, foreign, empty_leaf, busy_leaf]
     for path in paths:
         path.mkdir()
@@ -210,12 +207,10 @@ V1_FREEZER = cgroups.v1_place("freezer")
 @pytest.mark.parametrize("version", [
     pytest.param(1, marks=pytest.mark.skipif(not isinstance(V1_FREEZER, Place), reason="no cgroup v1 freezer here")),
     pytest.param(2, marks=needs_v2)])
-def test_a_frozen_stale_cgroup_is_thawed_and_emptied(version: int) -> None:
+def test_a_frozen_stale_cgroup_is_thawed_and_emptied(version: int, gone: list[int]) -> None:
     """A harness killed while the reference was timed leaves its plugin's worker frozen."""
-    dead = subprocess.Popen(["true"])
-    dead.wait()
     parent, protocol = (V1_FREEZER.parent, V1) if version == 1 else (V2_PARENT, V2)
-    stale = Group(parent / f"harness-{dead.pid}-{os.stat('/proc/self/ns/pid').st_ino}-feedbeef", protocol)
+    stale = Group(parent / f"harness-{gone[0]}-{os.stat('/proc/self/ns/pid').st_ino}-feedbeef", protocol)
     stale.path.mkdir()
     sleeper = in_group(stale, "import time; time.sleep(600)")
     try:

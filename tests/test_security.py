@@ -444,12 +444,10 @@ def _sleeper_in(cgroup: Path) -> subprocess.Popen:
 
 
 @needs_pids_cgroup
-def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed() -> None:
-    dead = subprocess.Popen(["true"])
-    dead.wait()
+def test_stale_cgroups_of_a_dead_harness_are_emptied_and_removed(gone: list[int]) -> None:
     ns = os.stat("/proc/self/ns/pid").st_ino
-    stale = PIDS_PARENT / f"harness-{dead.pid}-{ns}-feedbeef"
-    foreign = PIDS_PARENT / f"harness-{dead.pid}-{ns + 1}-feedbeef"  # another PID namespace's
+    stale = PIDS_PARENT / f"harness-{gone[0]}-{ns}-feedbeef"
+    foreign = PIDS_PARENT / f"harness-{gone[0]}-{ns + 1}-feedbeef"  # another PID namespace's
     stale.mkdir()
     foreign.mkdir()
     sleepers = [_sleeper_in(stale), _sleeper_in(foreign)]
@@ -487,23 +485,28 @@ HARNESS_KILLED = textwrap.dedent("""
 @needs_namespaces
 @needs_pids_cgroup
 def test_a_harness_killed_mid_run_leaves_no_worker(marker: str) -> None:
+    """What a killed harness leaves, the next harness process cleans: its workers die with it.
+
+    Its cgroup and its worker's scratch folder are looked for while it
+    runs: once it is dead, any harness process started meanwhile (the
+    suite's other workers start many) may have cleaned them already.
+    """
     proc = subprocess.Popen([sys.executable, "-c", HARNESS_KILLED, str(plugin("daemon"))],
                             stdout=subprocess.PIPE, text=True, start_new_session=True)  # a group of its own
     try:
         assert proc.stdout.readline().strip() == "relu"
         assert wait_for(lambda: [] if "relu_grad" in str(plugin_processes(marker)) else ["not yet"]) == []
+        assert list(PIDS_PARENT.glob(f"harness-{proc.pid}-*")), "the harness's cgroup, to clean once it is killed"
+        scratch = list(Path(tempfile.gettempdir()).glob(f"harness-worker-{proc.pid}-*"))  # its group's number
+        assert scratch, "the harness's worker scratch folder, to clean once it is killed"
     finally:
         proc.kill()
         proc.wait()
     assert wait_for(lambda: plugin_processes(marker)) == []
-    left = list(PIDS_PARENT.glob(f"harness-{proc.pid}-*"))
-    assert left, "the killed harness's cgroup is there to clean"
     for parent in CGROUP_PARENTS:
         remove_stale_cgroups.__wrapped__(parent)
     assert not [p for parent in CGROUP_PARENTS for p in parent.glob(f"harness-{proc.pid}-*")]
-    scratch = list(Path(tempfile.gettempdir()).glob(f"harness-worker-{proc.pid}-*"))  # its group's number
-    assert scratch, "the killed harness's worker scratch folder is there to clean"
-    assert remove_stale_tempdirs.__wrapped__("worker") >= 1  # what the next harness process does, once
+    remove_stale_tempdirs.__wrapped__("worker")  # what the next harness process does, once
     assert not any(p.exists() for p in scratch)
 
 
@@ -515,7 +518,8 @@ def test_a_temporary_folder_stays_while_a_process_of_its_group_lives() -> None:
         assert remove_stale_tempdirs.__wrapped__("numba") >= 0 and folder.exists()  # its group lives
         sleeper.kill()
         sleeper.wait()
-        assert remove_stale_tempdirs.__wrapped__("numba") >= 1 and not folder.exists()
+        remove_stale_tempdirs.__wrapped__("numba")  # (or another harness process of the suite, first)
+        assert not folder.exists()
     finally:
         sleeper.kill()
         shutil.rmtree(folder, ignore_errors=True)
