@@ -46,7 +46,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 @pytest.fixture
 def gone(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Two process numbers of harnesses gone, to this process only (for cgroups and folders left "by" them).
+    """Two process numbers of harnesses gone, to this process only (for the cgroups a test leaves "by" them).
 
     To the suite's other harness processes they are alive (two sleepers):
     a truly dead one's leftovers would be theirs to clean up too, maybe first.
