@@ -760,7 +760,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 p.warm_ratio = warm / p.number / (ref_compute / n_ref)
                 # a better estimate than one call (rough, from the window of one call); a window charged
                 # nothing (no longer than the harness's own fixed cost of one) is as fast as it gets
-                p.one_call, warmed = max(warm / p.number, 1e-12), p.number
+                p.one_call, warmed = warm / p.number, p.number
                 p.number = _calls(p.one_call, n_ref, ref_call, opts)
                 looks = 0  # fewer calls a block on one window's word: a second look first
                 while p.number < n_ref and not p.out and looks < MAX_LOOKS:
