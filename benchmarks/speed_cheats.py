@@ -8,8 +8,10 @@ works in a background thread, one that skips the timing loop, one that
 computes outputs only when asked for them after the block, one that slows the
 harness's empty requests (whose cost is subtracted from every block), one
 that writes its answer over its input in timed calls (no allocation), one
-that answers one large timed call with the call before's output, and
-one honestly slower than the reference; and ``sigmoid`` of the honest plugin
+that answers one large timed call with the call before's output, one that
+answers right when graded and wrong (its input, cheap) once it tells it is
+timed (its input is a view of memory mapped from elsewhere), and one
+honestly slower than the reference; and ``sigmoid`` of the honest plugin
 and of one that memoises incrementally (recomputes only the elements that
 changed since its last call); and ``relu_grad`` of the honest plugin and of
 one that answers its first timed answer again (right for every call if the
@@ -39,7 +41,7 @@ PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_c
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
            ("fingerprints_from_inputs", "relu"), ("hides_its_memory", "relu"),
            ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("stale_once_on_large", "relu"),
-           ("slower_than_reference", "relu"),
+           ("cheats_when_timed", "relu"), ("slower_than_reference", "relu"),
            ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"),
            ("honest", "relu_grad"), ("memoises_by_sign", "relu_grad"))
 HONEST, SLOWER = "honest", "slower_than_reference"

@@ -177,6 +177,8 @@ def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) 
 @pytest.mark.parametrize(("plugin", "notes", "task"), [
     ("memoises_by_identity", ["wrong or stale output"], "relu"),
     ("returns_stale_in_loop", ["wrong or stale output"], "relu"),
+    # right when graded, wrong (cheap) when it tells it is timed: by where its input lives, here
+    ("cheats_when_timed", ["wrong or stale output"], "relu"),
     # relu_grad depends on its input's signs alone: fresh inputs that kept the staged ones would make the
     # first timed answer right for every call
     ("memoises_by_sign", ["wrong or stale output"], "relu_grad"),
