@@ -397,6 +397,25 @@ def test_a_block_of_fewer_calls_is_not_made_its_argument_sets_again_in_its_windo
         assert np.array_equal(flat_outputs(bench.kept), flat_outputs([2 * get_leaf(k, path) for k in made[:count]]))
 
 
+def test_a_commit_of_fingerprints_says_what_each_output_is_and_where_it_is() -> None:
+    """The worker's commit (its fast path): every call's fingerprint as :func:`fingerprint` makes it on the
+    grading side, and every leaf's address as the array's own, read-only and empty leaves included."""
+    rng = np.random.default_rng(4)
+    frozen = rng.standard_normal(2000)
+    frozen.flags.writeable = False
+    outputs = [(rng.standard_normal((40, 50)), rng.standard_normal(3), 2.5) for _ in range(5)]
+    outputs += [(frozen, np.empty(0), rng.standard_normal(1)), (np.arange(2000.0), np.ones(0), 1.0)]
+    bench = Bench({})
+    bench.kept = outputs
+    answer = bench.commit(whole=False)
+    prints = np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
+    assert [tuple(p) for p in prints] == [fingerprint(o) for o in outputs]
+    where = np.frombuffer(bytes.fromhex(answer["places"]), dtype=np.int64).reshape(-1, 2)
+    assert answer["leaves"] == 3
+    assert where.tolist() == [[a.__array_interface__["data"][0], a.size] for held in bench.held for a in held]
+    assert where[15].tolist() == [frozen.__array_interface__["data"][0], 2000]  # read-only: in place, not copied
+
+
 def test_every_timed_call_is_checked_by_its_fingerprint_to_the_task_tolerance() -> None:
     """Outputs too big to commit whole are committed by fingerprints: each call's sum of squares is held
     to the reference's. An answer off by the whole tolerance everywhere, both ways, passes; the answer to

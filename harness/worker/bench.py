@@ -28,6 +28,7 @@ window, not just the block.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import itertools
 import math
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.worker.fingerprint import fingerprint, leaves
+from harness.worker.fingerprint import leaves, of_leaves
 
 LeafPath = list[str | int]
 #: A block's outputs up to this size (as float64) are committed whole, not by fingerprints.
@@ -224,7 +225,7 @@ class Bench:
                 self.outbox[:whole.size] = whole.reshape(-1)
                 return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
         self.held = [[np.ascontiguousarray(leaf, dtype=np.float64) for leaf in leaves(o)] for o in self.kept]
-        prints = np.array([fingerprint(held) for held in self.held], dtype=np.float64).reshape(-1, 2)
+        prints = np.array([of_leaves(held) for held in self.held], dtype=np.float64).reshape(-1, 2)
         return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8, **places(self.held)}
 
 
@@ -256,8 +257,16 @@ def places(held: list[list[np.ndarray]]) -> dict[str, Any]:
     counts = {len(h) for h in held}
     if len(counts) != 1:
         return {}
-    where = np.array([(a.__array_interface__["data"][0], a.size) for h in held for a in h], dtype=np.int64)
+    where = np.array([(_address(a), a.size) for h in held for a in h], dtype=np.int64)
     return {"places": where.tobytes().hex(), "leaves": counts.pop()}
+
+
+def _address(a: np.ndarray) -> int:
+    """Where a contiguous array's values start: by its buffer (0.5 us), else its interface (3 us)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):  # read-only, or empty
+        return int(a.__array_interface__["data"][0])
 
 
 def as_contract(value: Any, names: tuple[str, ...]) -> Any:
