@@ -28,12 +28,14 @@ from harness.speed.measure import (
     Voided,
     Window,
     _one_call_harness,
+    _per_call,
     _start_plugin,
     _steady,
     _Timed,
     answers_move,
-    bootstrap_median_ci,
+    bootstrap_crossed_ci,
     check_norms,
+    crossed,
     make_pool,
     measure_speed_group,
     speed_fraction,
@@ -61,10 +63,32 @@ def test_speed_curve_is_full_at_par_and_zero_from_the_far_end() -> None:
     assert 0.0 < speed_fraction(10.0, 1.25, 100.0) < 1.0
 
 
-def test_bootstrap_interval_brackets_the_median() -> None:
-    values = np.array([0.9, 1.0, 1.1, 1.05, 0.95, 1.02, 0.98])
-    lo, hi = bootstrap_median_ci(values)
-    assert lo <= np.median(values) <= hi and lo >= values.min() and hi <= values.max()
+def test_a_size_ratio_pairs_every_round_of_one_order_with_every_round_of_the_other() -> None:
+    """The side that runs right after itself is faster (its data in the caches): in every pair of an even and
+    an odd round that cancels out. The bootstrap interval brackets the median, within the pairs' range."""
+    ref = (np.full(5, 1e-6), np.full(5, 1e-6))
+    plugin = (np.full(5, 2.08e-6), np.full(5, 1.92e-6))  # twice the reference's time, 4% either way by order
+    assert np.allclose(crossed(plugin, ref), 2.0) and len(crossed(plugin, ref)) == 25
+    rng = np.random.default_rng(5)
+    plugin = (rng.uniform(1.8e-6, 2.2e-6, 5), rng.uniform(1.8e-6, 2.2e-6, 4))
+    ref = (rng.uniform(0.9e-6, 1.1e-6, 5), rng.uniform(0.9e-6, 1.1e-6, 4))
+    ratios = crossed(plugin, ref)
+    lo, hi = bootstrap_crossed_ci(plugin, ref)
+    assert ratios.min() <= lo <= np.median(ratios) <= hi <= ratios.max()
+
+
+def test_a_plugin_is_charged_its_window_less_the_harness_share_of_the_same_round() -> None:
+    """The harness's share of a window (the reference's window outside its block) moves with the machine:
+    taken off round by round, a plugin that does the reference's work is charged the reference's block in
+    every round, slow or fast. A hiccup in one round's share is taken off as 1.5 times the median at most."""
+    blocks = [1e-6, 1e-6, 1e-6, 2e-6, 2e-6, 2e-6]  # the machine at half speed from the fourth round
+    shares = [1e-6, 1e-6, 1e-6, 2e-6, 2e-6, 2e-6]
+    p = _Timed(worker=None, res=SizeResult("relu", "medium"), number=100,
+               totals=[100 * (b + s) + 5e-5 for b, s in zip(blocks, shares, strict=True)])
+    assert np.allclose(_per_call(p, 5e-5, shares), blocks)
+    shares[-1] = 2e-5  # a hiccup outside the reference's block, in the last round
+    charged = _per_call(p, 5e-5, shares)
+    assert np.allclose(charged[:-1], blocks[:-1]) and charged[-1] == pytest.approx(4e-6 - 1.5 * 1.5e-6)
 
 
 def test_pairs_charged_nothing_ask_for_more_rounds_not_a_crash() -> None:

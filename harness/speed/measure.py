@@ -15,16 +15,18 @@ worker's pool (memory shared with it); then each side has its *window*: its cloc
 cgroup, every process and thread) starts, it is thawed, it calls its N
 inputs (the block, also timed on its own) and commits its outputs, its
 clock stops and it is frozen again. The plugin is charged its whole window
-less the reference's cost of an empty request and, per call, the median
-over the size's rounds of what the reference's windows cost outside their
-block (the harness's own work, :func:`_per_call`). After each round
+less the reference's cost of an empty request and, per call, what the
+reference's window of the same round cost outside its block (the
+harness's own work, kept within 1.5 times its median over the size's
+rounds, :func:`_per_call`). After each round
 the commits are checked: every output against the reference's when they
 are small, else every call's fingerprint against the reference's (its
 sum of squares, to the task's tolerance) and outputs of calls picked at
 random, read from the worker's memory (:meth:`TimedWorker.read`), against
 their fingerprints and the reference's. A size's ratio is the
-median over pairs of rounds (the order of the sides changes from round to
-round, :func:`_round`) with a bootstrap interval; speed points only for
+median over every pair of an even and an odd round (the order of the sides
+changes from round to round, :func:`_round`; :func:`crossed`) with a
+bootstrap interval; speed points only for
 tasks whose correctness passed, on the curve ``share * points * clip(1 -
 log(ratio/par) / log(zero/par), 0, 1)``.
 
@@ -102,10 +104,29 @@ def speed_fraction(ratio: float, par: float, zero: float) -> float:
     return float(np.clip(1.0 - math.log(ratio / par) / math.log(zero / par), 0.0, 1.0))
 
 
-def bootstrap_median_ci(values: np.ndarray, seed: int = 0, n: int = 2000) -> tuple[float, float]:
+def crossed(plugin: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The ratio of every pair of an even and an odd round: the pair's plugin time over its reference time.
+
+    ``plugin``, ``ref``: the times per call of the even rounds and of the odd
+    rounds (the last axis: rounds; any leading axes are kept). Each pair
+    holds one round of either order, so the order's own effect (the side
+    that runs right after itself finds its data in the caches: about 4% at
+    the tiny size) cancels in each, as in a pair of consecutive rounds; but
+    there are as many pairs as even times odd rounds, and a round far off
+    (a hiccup) is in a few of them only, each time beside a round of its own.
+    """
+    (pe, po), (re, ro) = plugin, ref
+    ratios = (pe[..., :, None] + po[..., None, :]) / np.maximum(re[..., :, None] + ro[..., None, :], 1e-12)
+    return ratios.reshape(*ratios.shape[:-2], -1)
+
+
+def bootstrap_crossed_ci(plugin: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray],
+                         seed: int = 0, n: int = 2000) -> tuple[float, float]:
+    """A bootstrap 95% interval of the median of :func:`crossed`: the rounds of either order drawn again, apart."""
     rng = np.random.default_rng(seed)
-    draws = rng.choice(values, size=(n, len(values)), replace=True)
-    meds = np.median(draws, axis=1)
+    even = rng.integers(0, len(plugin[0]), (n, len(plugin[0])))
+    odd = rng.integers(0, len(plugin[1]), (n, len(plugin[1])))
+    meds = np.median(crossed((plugin[0][even], plugin[1][odd]), (ref[0][even], ref[1][odd])), axis=1)
     return float(np.quantile(meds, 0.025)), float(np.quantile(meds, 0.975))
 
 
@@ -127,6 +148,7 @@ ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from wh
 ALIKE_SLACK = 8.0  # answers to inputs scaled in place must differ by this many tolerances, or the inputs move
 ALIKE_NORMS_SLACK = 256.0  # the same for fingerprints' sums of squares (see answers_move)
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
+SHARE_SLACK = 1.5  # a round's harness share is kept within this factor of the size's median (see _per_call)
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
 LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
 SECOND_LOOK_S = 0.05  # a plugin cut to fewer calls a block by its warm-up window: a second look this long, about
@@ -850,15 +872,23 @@ def _untimed_window(p: _Timed, count: int, timeout: float, inputs: np.ndarray | 
 
 
 def _per_call(p: _Timed, overhead: float, harness: list[float]) -> list[float]:
-    """A plugin's charged time per call, round by round, the harness's share the median over the rounds.
+    """A plugin's charged time per call, round by round, less the harness's share of that round.
 
-    The reference's window outside its block (its commit) is the harness's
-    own work; a hiccup there in one round (the machine, not the harness)
-    would be taken off the plugin's time of that round, down to nothing:
-    the median share is not moved by one.
+    The reference's window outside its block (its request and commit) is
+    the harness's own work, as long as the block itself at the medium size
+    (fingerprints of 16 MiB of outputs), and it moves with the machine: a
+    share fixed at its median over the rounds over-charged a plugin's fast
+    rounds and under-charged its slow ones where the machine's speed drifted
+    within a size (a round's share, against the median: A/A errors 9%
+    smaller, recomputed on the same rounds, :data:`SHARE_SLACK`). A hiccup
+    there in one round (the machine, not the harness) would take that round
+    of the plugin's down to nothing: a round's share is kept within
+    :data:`SHARE_SLACK` times the median, either way.
     """
-    share = float(np.median(harness[:len(p.totals)]))
-    return [_charged(total, overhead, share, p.number) / p.number for total in p.totals]
+    shares = harness[:len(p.totals)]
+    median = float(np.median(shares))
+    return [_charged(total, overhead, min(max(share, median / SHARE_SLACK), median * SHARE_SLACK), p.number)
+            / p.number for total, share in zip(p.totals, shares, strict=True)]
 
 
 def _charged(total: float, overhead: float, per_call_harness: float, number: int) -> float:
@@ -973,8 +1003,21 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             p.void(exc)
 
 
+def _by_order(per_call: list[float], rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``rounds`` times per call: the even rounds', the odd rounds'."""
+    times = np.array(per_call[:rounds], dtype=np.float64)
+    return times[0::2], times[1::2]
+
+
+def _crossed_rounds(plugin_per_call: list[float], ref_per_call: list[float]
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Both sides' times per call by order, as many rounds of either (an odd last round is left out)."""
+    n = min(len(plugin_per_call), len(ref_per_call)) // 2 * 2
+    return _by_order(plugin_per_call, n), _by_order(ref_per_call, n)
+
+
 def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
-    """The ratio of each pair of rounds: the pair's plugin time over its reference time."""
+    """The ratio of each pair of rounds: the pair's plugin time over its reference time (for ``settled``)."""
     pairs = min(len(plugin_per_call), len(ref_per_call)) // 2
     plug, ref = np.array(plugin_per_call[:2 * pairs]), np.array(ref_per_call[:2 * pairs])
     return (plug[0::2] + plug[1::2]) / np.maximum(ref[0::2] + ref[1::2], 1e-12)
@@ -982,20 +1025,20 @@ def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.
 
 def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
     """Whether a plugin's interval so far is narrower than the method's resolution (no more rounds needed)."""
-    ratios = _pair_ratios(p.per_call, ref_per_call)
-    if len(ratios) < 2:
+    plugin, ref = _crossed_rounds(p.per_call, ref_per_call)
+    if len(plugin[0]) < 2:
         return False
-    low, high = bootstrap_median_ci(ratios)
-    return high <= (1.0 + opts.resolution) * low  # a low of 0 (a pair charged nothing) is not steady
+    low, high = bootstrap_crossed_ci(plugin, ref)
+    return 0.0 < low and high <= (1.0 + opts.resolution) * low  # a low of 0 (rounds charged nothing): not steady
 
 
 def _summarize(p: _Timed, ref_per_call: list[float], seed: int, opts: SpeedOptions) -> None:
-    """The ratio of a size: the median over pairs of rounds of the pair's plugin time over its reference time."""
-    res, ratios = p.res, _pair_ratios(p.per_call, ref_per_call)
+    """The ratio of a size: the median of :func:`crossed` over its rounds, with a bootstrap interval."""
+    res, (plugin, ref) = p.res, _crossed_rounds(p.per_call, ref_per_call)
     res.rounds = len(p.per_call)
     res.plugin_s, res.reference_s = float(np.median(p.per_call)), float(np.median(ref_per_call))
-    res.ratio = float(np.median(ratios))
-    res.ci_low, res.ci_high = bootstrap_median_ci(ratios, seed)
+    res.ratio = float(np.median(crossed(plugin, ref)))
+    res.ci_low, res.ci_high = bootstrap_crossed_ci(plugin, ref, seed)
     res.mark = near_one(res.ci_low, res.ci_high, opts.resolution)
     res.plugin_rounds, res.reference_rounds = tuple(p.per_call), tuple(ref_per_call)
     res.fraction = speed_fraction(res.ratio, opts.par, opts.zero)
