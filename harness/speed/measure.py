@@ -877,12 +877,11 @@ def _per_call(p: _Timed, overhead: float, harness: list[float]) -> list[float]:
     The reference's window outside its block (its request and commit) is
     the harness's own work, as long as the block itself at the medium size
     (fingerprints of 16 MiB of outputs), and it moves with the machine: a
-    share fixed at its median over the rounds over-charged a plugin's fast
-    rounds and under-charged its slow ones where the machine's speed drifted
-    within a size (a round's share, against the median: A/A errors 9%
-    smaller, recomputed on the same rounds, :data:`SHARE_SLACK`). A hiccup
-    there in one round (the machine, not the harness) would take that round
-    of the plugin's down to nothing: a round's share is kept within
+    share fixed at its median over the rounds under-charged a plugin's fast
+    rounds and over-charged its slow ones where the machine's speed drifted
+    within a size (``benchmarks/speed_replay.py``). A hiccup there in one
+    round (the machine, not the harness) would take that round of the
+    plugin's down to nothing: a round's share is kept within
     :data:`SHARE_SLACK` times the median, either way.
     """
     shares = harness[:len(p.totals)]
