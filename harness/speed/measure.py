@@ -1020,9 +1020,8 @@ def _crossed_rounds(plugin_per_call: list[float], ref_per_call: list[float]
 
 def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
     """The ratio of each pair of rounds: the pair's plugin time over its reference time (for ``settled``)."""
-    pairs = min(len(plugin_per_call), len(ref_per_call)) // 2
-    plug, ref = np.array(plugin_per_call[:2 * pairs]), np.array(ref_per_call[:2 * pairs])
-    return (plug[0::2] + plug[1::2]) / np.maximum(ref[0::2] + ref[1::2], 1e-12)
+    (pe, po), (re, ro) = _crossed_rounds(plugin_per_call, ref_per_call)
+    return (pe + po) / np.maximum(re + ro, 1e-12)
 
 
 def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
