@@ -21,6 +21,7 @@ from harness.grading.model import Task
 from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
+from harness.speed import measure
 from harness.speed.measure import (
     SizeResult,
     SpeedOptions,
@@ -746,6 +747,44 @@ def test_a_plugin_far_slower_than_the_reference_is_timed_for_one_pair_of_rounds(
                                          limits=Limits(), writables=[[]])
     assert (sizes["note"] == "").all() and (sizes["ratio"] >= 10).all(), sizes.to_string()
     assert (sizes["rounds"] == 2).all(), sizes.to_string()  # the warm-up and one pair: all far slower
+
+
+def _sides(windows: list[tuple[int, int, bool, bool]]) -> tuple[list, list]:
+    """The reference's windows and the plugin's (the reference opens a size's first window)."""
+    ref = windows[0][0]
+    return [w[1:] for w in windows if w[0] == ref], [w[1:] for w in windows if w[0] != ref]
+
+
+def test_a_plugin_whose_calls_last_long_is_called_no_more_than_its_pair_of_rounds_needs(
+        windows_seen: list[tuple[int, int, bool, bool]]) -> None:
+    """150 ms a call (relu at the large size, forty times its work): its first call is its estimate, it
+    skips the second warm-up round (which is for memory) and a look that could at most double its calls.
+
+    7 windows of such a plugin before (0.1 to 1 s each: a plain-Python plugin's large sizes cost it 20 s
+    of its 110-s run), 4 now: its first call, its warm-up, its pair of rounds.
+    """
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, sizes), = measure_speed_group([resolve(str(SPEED / "far_slower.py"))], select_tasks("relu"), [table],
+                                         seed=3, limits=Limits(), writables=[[]],
+                                         options=SpeedOptions(sizes=("large",)))
+    assert (sizes["note"] == "").all() and (sizes["ratio"] >= 10).all(), sizes.to_string()
+    assert sizes.loc[0, "plugin_first_call_s"] >= measure.SLOW_CALL_S, sizes.to_string()
+    ref, plugin = _sides(windows_seen)
+    assert [fresh for _, fresh, _ in plugin] == [False, True, True, True], plugin  # first call, warm-up, a pair
+    assert sum(1 for _, fresh, wide in ref if fresh and wide) == 2, ref  # the reference keeps its two warm-ups
+
+
+def test_a_plugin_whose_first_call_alone_is_long_makes_as_many_calls_a_block_as_the_reference(
+        windows_seen: list[tuple[int, int, bool, bool]]) -> None:
+    """Its first call loads something (80 ms), its calls are the reference's: a warm-up window of one call,
+    then a second look, size its blocks (the first call alone would have made them one call long)."""
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, sizes), = measure_speed_group([resolve(str(SPEED / "slow_first_call.py"))], select_tasks("relu"),
+                                         [table], seed=3, limits=Limits(), writables=[[]],
+                                         options=SpeedOptions(sizes=("tiny",)))
+    assert (sizes["note"] == "").all() and sizes.loc[0, "plugin_first_call_s"] >= measure.SLOW_CALL_S, sizes
+    assert (sizes["plugin_iterations"] == sizes["reference_iterations"]).all(), sizes.to_string()
+    assert (sizes["rounds"] >= 4).all(), sizes.to_string()
 
 
 def test_a_failing_reference_worker_leaves_a_note_per_size_not_a_lost_batch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -154,6 +154,7 @@ ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezin
 SHARE_SLACK = 1.5  # a round's harness share is kept within this factor of the size's median (see _per_call)
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
 LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a single pair of rounds may do
+SLOW_CALL_S = 0.05  # a plugin's first call this long is its estimate; its calls skip the second warm-up round
 SECOND_LOOK_S = 0.05  # a plugin cut to fewer calls a block by its warm-up window: a second look this long, about
 MAX_LOOKS = 3  # looks at most: another while the last was sized by an estimate its own result cut by half or more
 
@@ -662,11 +663,20 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
     Timed by the plugin's cgroup, less ``harness``: what a one-call window of
     the reference cost besides its call (a plugin's word on its own block is
     not trusted).
+
+    The first call tells enough (refined by the warm-up round) where the
+    reference's calls are long, and where the plugin's first call lasts
+    :data:`SLOW_CALL_S` or more: a second call would cost as much again (a
+    plain-Python plugin's at the large size, 0.1 to 1 s each, 7 s of its
+    110-s run). A first call long only because it loaded kernels makes a
+    warm-up window of one call, whose estimate sizes the next (and a
+    second look, :func:`_second_look`, where that cuts the calls).
     """
     first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
     p.res.plugin_first_call_s = max(first.total - harness, 0.0)
-    if ref_call >= LONG_CALL_S and p.res.plugin_first_call_s <= opts.call_budget_s:  # long calls: the first
-        p.one_call = p.res.plugin_first_call_s  # tells enough (refined by the warm-up round)
+    if ((ref_call >= LONG_CALL_S or p.res.plugin_first_call_s >= SLOW_CALL_S)
+            and p.res.plugin_first_call_s <= opts.call_budget_s):
+        p.one_call = p.res.plugin_first_call_s
         return
     try:
         one = p.worker.window(1, opts.call_budget_s + 1.0, fresh=False)
@@ -765,6 +775,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
         if not live or (i >= min(rounds, opts.steady_rounds) and i % 2 == 0
                         and all(_steady(p, ref_per_call, opts) for p in live)):
             break
+        if i == -1 and warm_ups == 2:  # the second warm-up round is for memory: calls of SLOW_CALL_S skip it
+            live = [p for p in live if p.one_call < SLOW_CALL_S]  # (their new memory is nothing to their time)
         pool = make_pool(leaf, n_ref, opts.jitter, fresh, moved) if leaf is not None else None
         # Big outputs: revealed in a random half of the rounds (drawn from the system's source, not told).
         shows = 0 if first.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5 else samples
@@ -792,6 +804,8 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                     look = min(n_ref, max(warmed, int(SECOND_LOOK_S / max(p.one_call, 1e-12))))
                     if looks and look < 2 * warmed:  # the last look was as long as its own estimate asks
                         break
+                    if p.one_call >= SLOW_CALL_S and n_ref <= 2 * warmed:  # calls this long, at most twice as
+                        break  # many a block: a look would cost as much as the warm-up for next to nothing
                     again = _second_look(p, look, leaf, fresh, moved, opts.jitter, timeout)
                     p.one_call = min(p.one_call, _charged(again, ref.overhead, per_call_harness, look) / look)
                     p.number, warmed, looks = _calls(p.one_call, n_ref, ref_call, opts), look, looks + 1
