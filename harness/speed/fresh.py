@@ -37,11 +37,11 @@ def scaled_in_place(flat: np.ndarray, count: int, jitter: float, seed: np.uint64
     for w in range(words.size):  # the draws first (a byte a factor), then a loop NumPy-like code vectorises
         state, words[w] = _next(state)
     levels = words.view(np.uint8)
-    step = jitter / 256.0
+    unit = jitter / 256.0
     for c in range(count):
         base = c * size
         for j in range(size):
-            out[base + j] = flat[j] * (1.0 - step * levels[base + j])
+            out[base + j] = flat[j] * (1.0 - unit * levels[base + j])
 
 
 @njit(cache=True, nogil=True)
