@@ -787,6 +787,22 @@ def test_a_plugin_whose_first_call_alone_is_long_makes_as_many_calls_a_block_as_
     assert (sizes["rounds"] >= 4).all(), sizes.to_string()
 
 
+def test_a_first_call_after_a_size_without_speed_points_gets_the_call_budget_not_the_case_limit() -> None:
+    """A first call gets the case's time limit (it may compile), but not after a size at 100x the reference's
+    time or more (no points there): it is stopped at the call budget, "slower than", as a later call is.
+
+    (With the case limit cut to 4 s here, the large call ran into it before: "not timed: no answer within 4 s".)
+    """
+    table = pd.DataFrame({"task": ["relu"], "passed": [1], "cases": [1]})
+    (_, _, sizes), = measure_speed_group([resolve(str(SPEED / "hopeless_at_scale.py"))], select_tasks("relu"),
+                                         [table], seed=3, limits=Limits(case_seconds=4.0), writables=[[]],
+                                         options=SpeedOptions(sizes=("medium", "large")))
+    medium, large = sizes.iloc[0], sizes.iloc[1]
+    assert medium["note"] == "" and medium["ratio"] >= SpeedOptions().zero, sizes.to_string()
+    assert large["rounds"] == 0 and large["note"].startswith("slower than"), sizes.to_string()
+    assert large["note"].endswith(f"(stopped at {SpeedOptions().call_budget_s:g} s)"), sizes.to_string()
+
+
 def test_a_failing_reference_worker_leaves_a_note_per_size_not_a_lost_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.grading.model import Verdict
     from harness.grading.runner import WorkerDied

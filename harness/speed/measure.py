@@ -618,6 +618,7 @@ class _Timed:
 
     worker: TimedWorker
     res: SizeResult
+    hopeless: bool = False  # zero speed points at the task's size before (its first call gets the call budget)
     number: int = 0
     one_call: float = 0.0
     out: bool = False  # stopped, voided or broken: no more rounds
@@ -660,6 +661,13 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
     the reference cost besides its call (a plugin's word on its own block is
     not trusted).
 
+    A first call may load or compile what later calls use: it gets the
+    case's time limit (10 s), not the call budget, but where the plugin was
+    ``hopeless`` at the task's size before (:data:`SpeedOptions.zero` times the
+    reference's time or more: no speed points there). A plain-Python
+    plugin's four large MLP calls each ran into the 10 s ("not timed"),
+    40 s of its run, for the points "slower than" gives: none.
+
     The first call tells enough (refined by the warm-up round) where the
     reference's calls are long, and where the plugin's first call lasts
     :data:`SLOW_CALL_S` or more: a second call would cost as much again (a
@@ -668,7 +676,14 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
     warm-up window of one call, whose estimate sizes the next (and a
     second look, :func:`_second_look`, where that cuts the calls).
     """
-    first = p.worker.window(1, p.worker.limits.case_seconds, fresh=False)
+    try:
+        first = p.worker.window(1, opts.call_budget_s + 1.0 if p.hopeless else p.worker.limits.case_seconds,
+                                fresh=False)
+    except WorkerDied:
+        if not p.hopeless:
+            raise
+        p.stop(_slower_than(ref_call, opts))
+        return
     p.res.plugin_first_call_s = max(first.total - harness, 0.0)
     if ((ref_call >= LONG_CALL_S or p.res.plugin_first_call_s >= SLOW_CALL_S)
             and p.res.plugin_first_call_s <= opts.call_budget_s):
@@ -709,8 +724,9 @@ def _calibrate(ref: TimedWorker, target: float, most: int) -> float:
 
 
 def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size: str, kwargs: dict[str, Any],
-                  opts: SpeedOptions, seed: int) -> list[SizeResult]:
-    timed = [_Timed(w, SizeResult(task.name, size)) for w in plugins]
+                  opts: SpeedOptions, seed: int, hopeless: list[bool] | None = None) -> list[SizeResult]:
+    timed = [_Timed(w, SizeResult(task.name, size), bool(h))
+             for w, h in zip(plugins, hopeless or [False] * len(plugins), strict=True)]
     path = vary_path(kwargs)
     leaf = get_leaf(kwargs, path) if path is not None else None
     leaf_bytes = max(int(np.asarray(leaf).nbytes), 8) if leaf is not None else 8
@@ -1219,7 +1235,9 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
             for w in (g.worker for g in timed):
                 w.overhead = ref.overhead
             try:
-                results = _measure_size(ref, [g.worker for g in timed], task, size, kwargs, opts, seed)
+                hopeless = [bool(g.results) and g.results[-1].task == task.name and g.results[-1].rounds > 0
+                            and g.results[-1].ratio >= opts.zero for g in timed]  # the size before: no points
+                results = _measure_size(ref, [g.worker for g in timed], task, size, kwargs, opts, seed, hopeless)
             except (WorkerDied, LoadFailed, RuntimeError, Voided) as exc:  # the reference's side failed
                 why = "its timed outputs did not hold up" if isinstance(exc, Voided) else str(exc)
                 results = [SizeResult(task.name, size, note=f"not timed: the reference's worker: {why}")
