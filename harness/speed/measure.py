@@ -54,7 +54,7 @@ from pytest_benchmark.stats import Stats
 
 from harness import codec
 from harness.codec import Invalid, as_float64
-from harness.grading.model import Task
+from harness.grading.model import TIMEOUT, Task
 from harness.grading.runner import (
     POOL_NAME,
     LoadFailed,
@@ -679,8 +679,8 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
     try:
         first = p.worker.window(1, opts.call_budget_s + 1.0 if p.hopeless else p.worker.limits.case_seconds,
                                 fresh=False)
-    except WorkerDied:
-        if not p.hopeless:
+    except WorkerDied as exc:
+        if not p.hopeless or exc.verdict.outcome != TIMEOUT:
             raise
         p.stop(_slower_than(ref_call, opts))
         return
