@@ -676,9 +676,9 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
     warm-up window of one call, whose estimate sizes the next (and a
     second look, :func:`_second_look`, where that cuts the calls).
     """
+    budget = opts.call_budget_s + 1.0  # a call's time limit past the first (and a hopeless plugin's first)
     try:
-        first = p.worker.window(1, opts.call_budget_s + 1.0 if p.hopeless else p.worker.limits.case_seconds,
-                                fresh=False)
+        first = p.worker.window(1, budget if p.hopeless else p.worker.limits.case_seconds, fresh=False)
     except WorkerDied as exc:
         if not p.hopeless or exc.verdict.outcome != TIMEOUT:
             raise
@@ -690,7 +690,7 @@ def _start_plugin(p: _Timed, harness: float, ref_call: float, opts: SpeedOptions
         p.one_call = p.res.plugin_first_call_s
         return
     try:
-        one = p.worker.window(1, opts.call_budget_s + 1.0, fresh=False)
+        one = p.worker.window(1, budget, fresh=False)
     except WorkerDied:
         p.stop(_slower_than(ref_call, opts))
         return
