@@ -58,10 +58,10 @@ def moved_pieces(flat: np.ndarray, n: int, piece: int, jitter: float, seed: np.u
         state, bits = _next(state)
         factors[i] = 1.0 - jitter * (float(bits >> uint64(11)) * 2.0 ** -53)
     whole = n // piece
-    if piece == 16:  # the usual piece: a loop of a known length (unrolled, vectorised)
+    if piece == 64:  # the usual piece: a loop of a known length (unrolled, vectorised)
         for i in range(whole):
-            src, dst, factor = flat[starts[i]:starts[i] + 16], out[i * 16:i * 16 + 16], factors[i]
-            for k in range(16):
+            src, dst, factor = flat[starts[i]:starts[i] + 64], out[i * 64:i * 64 + 64], factors[i]
+            for k in range(64):
                 dst[k] = src[k] * factor
     else:
         for i in range(whole):
