@@ -146,8 +146,9 @@ MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as o
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
 # Fresh inputs (make_pool): pieces of up to 64 elements (telling where a piece came from, to copy a kept answer,
-# costs about what computing it does), from 16 places at least, as small as 2^15 pieces a round allow (pieces of
-# 16, 2^17 a round, cost 6.3 ms for the large size's 16 MiB, a random read every 128 bytes; of 64, 1.35 ms).
+# costs about what computing it does), from 16 places at least, as small as 2^15 pieces a round allow (16 MiB moved,
+# caches warm: 6.3 ms in pieces of 16, 2^17 a round, a random read every 128 bytes; 1.35 ms in pieces of 64. In a
+# run, caches cold, the large size's pieces of 62: median 4.6 ms against 5.5 in pieces of 16).
 PIECE, MIN_PLACES, MAX_PIECES = 64, 16, 1 << 15
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ALIKE_SLACK = 8.0  # answers to inputs scaled in place must differ by this many tolerances, or the inputs move
@@ -461,7 +462,7 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     Made in one pass over the pool (:mod:`harness.speed.fresh`: SplitMix64
     seeded from the system's source anew each round; the NumPy version took
     three passes: 3.5 to 4.4 ms for 16 MiB scaled in place, 1.3 to 1.7 now;
-    moved, 3.4 to 5.0 ms, now 1.0 to 1.4 in pieces of 64).
+    moved, 3.4 to 5.0 ms, now 1.0 to 1.4 in pieces of 64; caches warm).
     """
     base = np.asarray(base, dtype=np.float64)
     flat = np.ascontiguousarray(base.reshape(-1))
