@@ -442,6 +442,28 @@ def test_a_commit_of_fingerprints_says_what_each_output_is_and_where_it_is() -> 
     assert where[15].tolist() == [frozen.__array_interface__["data"][0], 2000]  # read-only: in place, not copied
 
 
+def test_places_whose_sizes_add_up_past_int64_are_unreadable_not_a_crash() -> None:
+    """A commit's places are the worker's word (plugin code runs there): sizes of 2^62 and 2^62 sum to
+    -2^63 in int64, under any bound. The read must void the task ("could not be read back"), not raise
+    out of the grading side."""
+
+    class Session:  # what read asks of a session: the worker, and the descriptor of its memory
+        def __init__(self, fd: int) -> None:
+            self.worker = type("Worker", (), {"memory": fd})()
+
+        def start(self) -> object:
+            return self.worker
+
+    fd = os.open("/proc/self/mem", os.O_RDONLY)
+    try:
+        forged = np.array([[4096, 1 << 62], [4096, 1 << 62]], dtype=np.int64)
+        w = Window(0.0, 0.0, None, np.zeros((1, 2)), 8, places=forged, leaves=2)
+        with pytest.raises(Voided, match="could not be read back"):
+            TimedWorker(Session(fd), Limits()).read(w, [0], most=1000)
+    finally:
+        os.close(fd)
+
+
 def test_every_timed_call_is_checked_by_its_fingerprint_to_the_task_tolerance() -> None:
     """Outputs too big to commit whole are committed by fingerprints: each call's sum of squares is held
     to the reference's. An answer off by the whole tolerance everywhere, both ways, passes; the answer to

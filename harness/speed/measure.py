@@ -327,9 +327,9 @@ class TimedWorker:
         out = []
         for i in indices:
             leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
-            if leaf_places[:, 1].sum() > most:
-                raise Voided(UNREADABLE)
             sizes = leaf_places[:, 1].tolist()
+            if sum(sizes) > most:  # Python's ints: the worker's sizes summed in int64 could wrap below any bound
+                raise Voided(UNREADABLE)
             values = np.empty(sum(sizes))  # read straight into it: a copy and a new array more cost 5 ms at 8 MiB
             try:
                 at = 0
