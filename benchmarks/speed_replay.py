@@ -93,8 +93,8 @@ def before(r: dict) -> float:
 def floor(r: dict) -> float:
     """The plugin's own word on its blocks against the reference's: not a rule (a plugin's word is never
     trusted), the noise left if the harness's work in a window (the request, the commit) cost nothing."""
-    (pe, po), (re, ro) = measure._crossed_rounds([b / r["number"] for b in r["blocks"]], r["ref"])
-    return float(np.median(measure.crossed((pe, po), (re, ro))))
+    return float(np.median(measure.crossed(*measure._crossed_rounds([b / r["number"] for b in r["blocks"]],
+                                                                     r["ref"]))))
 
 
 def main(argv: list[str]) -> int:

@@ -328,9 +328,10 @@ class TimedWorker:
         for i in indices:
             leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
             sizes = leaf_places[:, 1].tolist()
-            if sum(sizes) > most:  # Python's ints: the worker's sizes summed in int64 could wrap below any bound
+            total = sum(sizes)  # Python's ints: the worker's sizes summed in int64 could wrap below any bound
+            if total > most or min(sizes, default=0) < 0:
                 raise Voided(UNREADABLE)
-            values = np.empty(sum(sizes))  # read straight into it: a copy and a new array more cost 5 ms at 8 MiB
+            values = np.empty(total)  # read straight into it: a copy and a new array more cost 5 ms at 8 MiB
             try:
                 at = 0
                 for address, n in leaf_places.tolist():
