@@ -107,8 +107,12 @@ def _rmdir(path: Path) -> None:
 
 
 def _write(path: Path, value: str) -> None:
-    with open(path, "w") as f:
-        f.write(value)
+    """Write ``value`` to a cgroup file (which exists: the kernel makes them all; none is created here)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)  # no Python file object: a third of the time, per freeze
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
 
 
 def _read(path: Path, file: str, key: str | None) -> str | None:
@@ -117,6 +121,11 @@ def _read(path: Path, file: str, key: str | None) -> str | None:
         text = (path / file).read_text()
     except OSError:
         return None
+    return _value(text, key)
+
+
+def _value(text: str, key: str | None) -> str | None:
+    """The whole of a cgroup file's ``text`` (``key`` None), or the value on ``key``'s line; None if absent."""
     if key is None:
         return text.strip()
     for line in text.splitlines():
@@ -148,6 +157,7 @@ class Group:
     def __init__(self, path: Path, protocol: Protocol) -> None:
         self.path = path
         self.protocol = protocol
+        self._kept: dict[str, int] = {}  # descriptors of the files read in every timed window (see _read_kept)
 
     @classmethod
     def create(cls, parent: Path, protocol: Protocol, settings: list[tuple[str, str, bool]]) -> Group | None:
@@ -218,20 +228,45 @@ class Group:
         except OSError:
             return False
         for i in range(1100 if wait else 0):
-            if _read(self.path, *self.protocol.state) == value:
+            if self._read_kept(*self.protocol.state) == value:
                 return True
             time.sleep(0.001 if i >= 100 else 0.0)  # a worker waiting on its channel freezes at once
         return not wait
 
     def cpu_seconds(self) -> float | None:
-        used = _number(self.path, self.protocol.cpu)
-        return None if used is None else used * self.protocol.cpu_unit
+        try:
+            used = int(self._read_kept(*self.protocol.cpu) or "")
+        except ValueError:
+            return None
+        return used * self.protocol.cpu_unit
+
+    def _read_kept(self, file: str, key: str | None) -> str | None:
+        """:func:`_read`, from a descriptor kept open: for the files read in every timed window.
+
+        The clock before and after, the freezer's state once or more: opened,
+        read and closed each time (with the freezer's writes through Python
+        file objects), they cost the grading side 0.6 to 0.8 ms of CPU a
+        window of 100 tiny calls, 0.4 to 0.55 ms now. The kernel makes a
+        cgroup file's text anew at every read from its start. Closed by
+        :meth:`remove`.
+        """
+        try:
+            fd = self._kept.get(file)
+            if fd is None:
+                fd = self._kept[file] = os.open(self.path / file, os.O_RDONLY | os.O_CLOEXEC)
+            text = os.pread(fd, 4096, 0).decode()
+        except OSError:
+            return None
+        return _value(text, key)
 
     def memory_hits(self) -> tuple[int, int]:
         """How often the kernel killed (OOM), and refused or reclaimed memory at the limit, so far."""
         return (_number(self.path, self.protocol.oom_kills) or 0, _number(self.path, self.protocol.limit_hits) or 0)
 
     def remove(self) -> bool:
+        for fd in self._kept.values():
+            os.close(fd)
+        self._kept = {}
         try:
             _rmdir(self.path)
         except OSError:
