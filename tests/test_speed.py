@@ -18,6 +18,7 @@ from clirun import PLUGINS, run
 from contract import OUTPUTS
 from harness.course import select_tasks
 from harness.grading.model import Task
+from harness.grading.memory import read_into
 from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
@@ -460,6 +461,24 @@ def test_places_whose_sizes_add_up_past_int64_are_unreadable_not_a_crash() -> No
         w = Window(0.0, 0.0, None, np.zeros((1, 2)), 8, places=forged, leaves=2)
         with pytest.raises(Voided, match="could not be read back"):
             TimedWorker(Session(fd), Limits()).read(w, [0], most=1000)
+    finally:
+        os.close(fd)
+
+
+def test_memory_is_read_by_pid_or_else_through_the_descriptor_and_an_unmapped_address_is_not_read() -> None:
+    """The grading side reads a picked output with process_vm_readv where the kernel lets it (root, or
+    a worker still dumpable), else through the /proc/PID/mem descriptor opened when the fork started
+    (here: a pid past pid_max, which the kernel refuses); an address mapped nowhere is not read by either."""
+    source = np.arange(5000, dtype=np.float64)
+    no_pid = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    fd = os.open("/proc/self/mem", os.O_RDONLY)
+    try:
+        for pid, descriptor in ((os.getpid(), None), (None, fd), (no_pid, fd)):
+            into = np.zeros(5000)
+            assert read_into(into, source.ctypes.data, pid, descriptor)
+            assert np.array_equal(into, source)
+        assert not read_into(np.zeros(10), 4096, os.getpid(), fd)
+        assert not read_into(np.zeros(10), source.ctypes.data, no_pid, None)
     finally:
         os.close(fd)
 

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from harness import codec, course
+from harness.grading.memory import read_into
 from harness.grading.model import (
     CRASH,
     ERROR,
@@ -213,6 +214,7 @@ class WorkerProcess:
         self.zygote: frozenset[int] = frozenset()  # host pids that outlive a task (see fork_task)
         self.in_task = False
         self.memory: int | None = None  # speed: the task fork's memory, read-only (see _open_memory)
+        self._memory_pid: int | None = None  # the task fork's host pid, while ``memory`` is open
         self.phase = "while importing the plugin"
         env = worker_env(self.scratch, bool(writable), numba_cache)
         access = worker_access(spec, self.scratch, [*writable, *([numba_cache] if numba_cache else [])])
@@ -360,14 +362,24 @@ class WorkerProcess:
         if len(forks) != 1:
             return None
         try:
-            return os.open(f"/proc/{forks[0]}/mem", os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(f"/proc/{forks[0]}/mem", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return None
+        self._memory_pid = forks[0]
+        return fd
+
+    def read_memory(self, address: int, into: np.ndarray) -> bool:
+        """Fill ``into`` with the task fork's memory at ``address`` (:mod:`harness.grading.memory`); whether all
+        of it was read. Only while ``memory`` is open: the fork is this worker's until the task ends."""
+        if self.memory is None:
+            return False
+        return read_into(into, address, self._memory_pid, self.memory)
 
     def _close_memory(self) -> None:
         if self.memory is not None:
             os.close(self.memory)
             self.memory = None
+        self._memory_pid = None
 
     def end_task(self) -> bool:
         """Kill the task's fork and all it started, empty the scratch; False: start a new worker instead."""

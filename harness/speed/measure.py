@@ -195,6 +195,7 @@ class TimedWorker:
         self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
         self.wipe = False  # a plugin timed with others in a pool not sealed: what one left, the next must not find
         self.held = False  # frozen but while it serves a request (see hold)
+        self.read_room = np.empty(0)  # what read reads into (see _read_room)
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -315,33 +316,43 @@ class TimedWorker:
     def read(self, w: Window, indices: list[int], most: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of window ``w``, read from the worker's memory where it said they are.
 
-        Read by this process (``/proc/PID/mem``, opened when the task's fork
+        Read by this process (:meth:`WorkerProcess.read_memory`:
+        ``process_vm_readv``, or ``/proc/PID/mem`` opened when the task's fork
         started), not shown by the worker: read while the worker is frozen,
         an output is what the block left, whatever the plugin does later.
         ``most``: values an output may have. Each output as its leaves
-        flattened, and their sizes.
+        flattened, and their sizes: views of memory this worker reads into
+        every time, valid until its next read (the round's checks).
         """
-        memory = self.session.start().memory
-        if memory is None or w.places is None:
+        worker = self.session.start()
+        if worker.memory is None or w.places is None:
             raise Voided(UNREADABLE)
-        out = []
+        wanted = []
         for i in indices:
             leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
             sizes = leaf_places[:, 1].tolist()
             total = sum(sizes)  # Python's ints: the worker's sizes summed in int64 could wrap below any bound
             if total > most:  # (negative sizes never get here: _places refuses them)
                 raise Voided(UNREADABLE)
-            values = np.empty(total)  # read straight into it: a copy and a new array more cost 5 ms at 8 MiB
-            try:
-                at = 0
-                for address, n in leaf_places.tolist():
-                    if n and os.preadv(memory, [values[at:at + n].view(np.uint8)], address) != n * 8:
-                        raise Voided(UNREADABLE)
-                    at += n
-            except (OSError, OverflowError, ValueError):
-                raise Voided(UNREADABLE) from None
+            wanted.append((leaf_places.tolist(), sizes, total))
+        into = self._read_room(sum(total for *_, total in wanted))
+        out, at = [], 0
+        for leaf_places, sizes, total in wanted:
+            values, at = into[at:at + total], at + total
+            start = 0
+            for address, n in leaf_places:
+                if n and not worker.read_memory(address, values[start:start + n]):
+                    raise Voided(UNREADABLE)
+                start += n
             out.append((values, sizes))
         return out
+
+    def _read_room(self, values: int) -> np.ndarray:
+        """Memory for ``values`` values read, its pages in place: kept from read to read (a new array's
+        page faults, met by the kernel's copy, made a read of 8 MiB 8 to 13 ms instead of 1.1 to 1.4)."""
+        if self.read_room.size < values:
+            self.read_room = np.ones(values)  # written: every page in place
+        return self.read_room
 
     def can_read(self) -> bool:
         """Whether the outputs of this worker's calls are read from its memory (else it shows them)."""
