@@ -17,8 +17,8 @@ from clirun import PLUGINS, run
 
 from contract import OUTPUTS
 from harness.course import select_tasks
-from harness.grading.model import Task
 from harness.grading.memory import read_into
+from harness.grading.model import Task
 from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
