@@ -3,11 +3,11 @@
 The worker says where each output is (:func:`harness.worker.bench.places`);
 this process reads it there while the worker is frozen (README "Speed").
 Two ways to the same bytes: ``process_vm_readv``, one copy (8 MiB in 0.7 to
-1.1 ms on this project's machine), where the kernel lets this process read
+1.4 ms on this project's machine), where the kernel lets this process read
 the worker (root, or a worker still dumpable); else the descriptor of
 ``/proc/PID/mem`` opened when the task's fork started, still readable once
 the fork made itself non-dumpable, through which the kernel copies a page
-at a time (8 MiB in 6 to 8 ms).
+at a time (8 MiB in 3 to 8 ms).
 """
 
 from __future__ import annotations
