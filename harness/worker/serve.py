@@ -258,11 +258,10 @@ class Worker:
             write_outputs(out, self.reveal([int(i) for i in req["indices"]]))
             return {"id": rid, "status": "ok"}
         calls = codec.read(Path(req["path"]))
-        if op == "stage":  # the hook and arguments of the speed windows that follow
+        if op == "stage":  # the hook and arguments of the speed windows that follow (no outputs: no file)
             self.bench.stage(req["hook"], calls, req.get("vary"), req.get("shape"),
                              hookspecs.OUTPUTS.get(req["hook"], ()))
-            codec.write(out, None)
-            return {"id": rid, "status": "ok", "path": str(out)}
+            return {"id": rid, "status": "ok"}
         metas, outputs = [], []
         self.limit_cpu()
         for hook, kwargs in calls:
