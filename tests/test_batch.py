@@ -359,6 +359,43 @@ def test_speed_is_measured_after_all_correctness_one_at_a_time(tmp_path: Path) -
     assert (out / "submissions" / "fast" / "benchmark.json").is_file()
 
 
+def test_a_groups_reports_are_written_by_a_process_of_their_own_while_the_next_group_is_timed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups of one: the first group's reports go to the report writer (a process of the pool) and are
+    waited for only once the second group is timed; every submission ends stored and reported, in order.
+    (The suite's workers keep to one core each, where harness grade writes them itself: forced here.)"""
+    from harness.batch import grade as grade_mod
+
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    write(folder / "one.py", GOOD)
+    write(folder / "two.py", GOOD)
+    handed: list[tuple[str, object]] = []
+
+    class Writer:  # the report writer, its hand-offs seen
+        def __init__(self) -> None:
+            self.pool = grade_mod._pool(1)
+
+        def submit(self, fn: object, out_dir: Path, pattern: str | None, graded: object) -> object:
+            handed.append((graded.sub_id, sorted(os.listdir(out_dir / "submissions"))
+                           if (out_dir / "submissions").is_dir() else []))
+            return self.pool.submit(fn, out_dir, pattern, graded)
+
+        def shutdown(self, wait: bool) -> None:
+            self.pool.shutdown(wait=wait)
+
+    monkeypatch.setattr(grade_mod, "_report_writer", Writer)
+    monkeypatch.setattr(grade_mod, "_groups", lambda items: [[item] for item in items])
+    res = cli("grade", folder, "--out", out, "--tasks", "relu", "--seed", 3, "-j", 1)
+    assert res.exit_code == 0, res.output
+    assert handed == [("one", []), ("two", ["one"])]  # one's reports waited for after two was timed
+    speed = [line for line in res.stderr.splitlines() if "] speed " in line]
+    assert len(speed) == 2 and "one" in speed[0] and "two" in speed[1]
+    for name in ("one", "two"):
+        summary = json.loads((out / "submissions" / name / "summary.json").read_text())
+        assert summary["speed"] and (out / "submissions" / name / "benchmark.json").is_file()
+    assert sorted(pd.read_csv(out / "leaderboard.csv")["submission"]) == ["one", "two"]
+
+
 def test_dask_executor_gives_the_local_grades(graded: tuple[Path, Result], tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     out, _ = graded

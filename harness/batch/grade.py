@@ -24,7 +24,11 @@ reference's share of the time is paid once per group. A submission is
 stored as soon as it is finished: after correctness with ``--no-speed`` (by
 its grading process), after its group's speed measurement otherwise (a run
 killed during the speed phase grades the unfinished submissions'
-correctness again when resumed).
+correctness again when resumed). A group's reports are rendered and written
+by a process of their own, on the cores the timed workers do not use, while
+the next group is timed (about 2 s a submission, 3 minutes of a batch of
+100 when this process wrote them between two groups); on one core, by this
+process between the groups.
 
 Dask executor: every group of :data:`DASK_GROUP` submissions is graded
 entirely (correctness, then speed against that machine's own reference) by
@@ -39,6 +43,7 @@ import datetime as dt
 import functools
 import json
 import multiprocessing as mp
+import os
 import resource
 import secrets
 import socket
@@ -369,16 +374,51 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
         peak = max(g.peak_mib for g in pending)
         pending = [g for g in pending if g.result is not None]
         progress = Progress(len(pending), "speed")
+        writer = _report_writer() if pending else None
+        written: list[tuple[Graded, Future[None] | None]] = []
         try:
             for group in _groups(pending):  # one group after another: timings never overlap
                 add_speed(group, tasks, cfg.limits)
-                for graded in group:
-                    _store(cfg, graded, tasks)
-                    detail, graded.result = _detail(graded), None  # stored: keep memory flat
-                    progress.advance(graded.sub_id, detail)
+                _written(written, progress)  # the group before's, written while this one was timed
+                written = [(g, writer.submit(write_reports, cfg.out, cfg.pattern, g) if writer else
+                            write_reports(cfg.out, cfg.pattern, g)) for g in group]
+                if writer is None:
+                    _written(written, progress)
+                    written = []
+            _written(written, progress)
         finally:
+            if writer is not None:
+                writer.shutdown(wait=True)  # what was handed to it is written (a killed run: a group at most)
             progress.close()
     return peak
+
+
+def write_reports(out: Path, pattern: str | None, graded: Graded) -> None:
+    """A timed submission's report files (in the report writer's process, or in this one)."""
+    store(submission_dir(out, graded.sub_id), render(graded, _tasks_for(pattern)))
+
+
+def _report_writer() -> ProcessPoolExecutor | None:
+    """A process that writes a group's reports while the next group is timed; None on one core."""
+    from harness.speed.measure import timed_core
+
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    return _pool(1, initializer=_off_core, initargs=(timed_core(),))
+
+
+def _off_core(core: int) -> None:
+    """A report writer keeps off the timed workers' core (rendering is harness code, but CPU and memory)."""
+    os.sched_setaffinity(0, os.sched_getaffinity(0) - {core})
+
+
+def _written(written: list[tuple[Graded, Future[None] | None]], progress: Progress) -> None:
+    """Wait for these submissions' reports (a failure raises here), then report them done."""
+    for graded, fut in written:
+        if fut is not None:
+            fut.result()
+        detail, graded.result = _detail(graded), None  # stored: keep memory flat
+        progress.advance(graded.sub_id, detail)
 
 
 def _groups(items: list[Any], size: int = SPEED_GROUP) -> list[list[Any]]:
@@ -416,14 +456,14 @@ def grade_local(sub: Submission, *, pattern: str | None, seed: int, limits: Limi
     return graded
 
 
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    """Grading processes started by a fork server (spawn where there is none)."""
+def _pool(jobs: int, **options: Any) -> ProcessPoolExecutor:
+    """Grading processes started by a fork server (spawn where there is none); ``options``: the executor's."""
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["harness.batch.grade", "tasks"])
     # No max_tasks_per_child: on Python 3.11 the pool hangs once its processes have retired.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, **options)
 
 
 def _parallel(todo: list[Submission], fn: Callable[[Submission], Graded], jobs: int,

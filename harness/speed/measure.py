@@ -1146,12 +1146,17 @@ class Rig:
         self.workers = None
 
 
+def timed_core() -> int:
+    """The core every timed worker runs on: the last this process may use."""
+    return max(os.sched_getaffinity(0))
+
+
 def make_rig(specs: list[PluginSpec], limits: Limits, writables: list[list[Path]] | None = None,
              numba_caches: list[Path | None] | None = None, options: SpeedOptions | None = None) -> Rig:
     """The workers of a measurement of ``specs`` against the reference, on one core, none started yet."""
     opts = options or SpeedOptions()
     # All workers on one core, never at the same time: the same caches, the same clock speed.
-    limits = dataclasses.replace(limits, cpu=max(os.sched_getaffinity(0)), timed=True)
+    limits = dataclasses.replace(limits, cpu=timed_core(), timed=True)
     pool = SharedPool(opts.pool_bytes)  # one for all sides: their inputs (their outputs: each its own outbox)
     ref_spec = resolve("reference")
     ref = TimedWorker(PluginSession(ref_spec, limits, trusted_writable(ref_spec), pool), limits)
