@@ -354,8 +354,9 @@ def run_batch(subs: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> tu
     return len(todo), len(subs) - len(todo), peak
 
 
-def _store(cfg: BatchConfig, graded: Graded, tasks: list[Task]) -> None:
-    store(submission_dir(cfg.out, graded.sub_id), render(graded, tasks))
+def store_reports(out: Path, graded: Graded, tasks: list[Task]) -> None:
+    """A graded submission's report files, rendered and stored in its folder of ``out``."""
+    store(submission_dir(out, graded.sub_id), render(graded, tasks))
 
 
 def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> float:
@@ -365,7 +366,7 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
 
         def on_error(sub: Submission, message: str) -> Graded:
             graded = failed(sub, cfg.seed, HARNESS_ERROR, f"grading process failed: {message}")
-            _store(cfg, graded, tasks)
+            store_reports(cfg.out, graded, tasks)
             graded.detail = _detail(graded)
             return graded
 
@@ -380,8 +381,8 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
             for group in _groups(pending):  # one group after another: timings never overlap
                 add_speed(group, tasks, cfg.limits)
                 _written(written, progress)  # the group before's, written while this one was timed
-                written = [(g, writer.submit(write_reports, cfg.out, cfg.pattern, g) if writer else
-                            write_reports(cfg.out, cfg.pattern, g)) for g in group]
+                written = [(g, writer.submit(_store_reports_of, cfg.out, cfg.pattern, g) if writer else
+                            store_reports(cfg.out, g, tasks)) for g in group]
                 if writer is None:
                     _written(written, progress)
                     written = []
@@ -393,9 +394,9 @@ def _run_local(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> f
     return peak
 
 
-def write_reports(out: Path, pattern: str | None, graded: Graded) -> None:
-    """A timed submission's report files (in the report writer's process, or in this one)."""
-    store(submission_dir(out, graded.sub_id), render(graded, _tasks_for(pattern)))
+def _store_reports_of(out: Path, pattern: str | None, graded: Graded) -> None:
+    """:func:`store_reports` in the report writer's process (tasks hold functions: their pattern is sent)."""
+    store_reports(out, graded, _tasks_for(pattern))
 
 
 def _report_writer() -> ProcessPoolExecutor | None:
@@ -451,7 +452,7 @@ def grade_local(sub: Submission, *, pattern: str | None, seed: int, limits: Limi
     graded.detail = _detail(graded)
     graded.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if not speed or graded.status != GRADED:
-        store(submission_dir(out, graded.sub_id), render(graded, tasks))
+        store_reports(out, graded, tasks)
         graded.result = None  # stored: nothing to send back
     return graded
 
@@ -563,7 +564,7 @@ def _run_dask(todo: list[Submission], cfg: BatchConfig, tasks: list[Task]) -> No
                 name, data = sub.payload()
             except (SubmissionError, OSError) as exc:
                 graded = failed(sub, cfg.seed, NOT_LOADED, str(exc))
-                _store(cfg, graded, tasks)
+                store_reports(cfg.out, graded, tasks)
                 progress.advance(sub.id, _detail(graded))
                 continue
             ready.append((sub, name, data))

@@ -136,7 +136,11 @@ def _value(text: str, key: str | None) -> str | None:
 
 
 def _number(path: Path, where: tuple[str, str | None]) -> int | None:
-    value = _read(path, *where)
+    return _integer(_read(path, *where))
+
+
+def _integer(value: str | None) -> int | None:
+    """A cgroup file's number; None if absent or not a number."""
     try:
         return int(value) if value is not None else None
     except ValueError:
@@ -234,11 +238,8 @@ class Group:
         return not wait
 
     def cpu_seconds(self) -> float | None:
-        try:
-            used = int(self._read_kept(*self.protocol.cpu) or "")
-        except ValueError:
-            return None
-        return used * self.protocol.cpu_unit
+        used = _integer(self._read_kept(*self.protocol.cpu))
+        return None if used is None else used * self.protocol.cpu_unit
 
     def _read_kept(self, file: str, key: str | None) -> str | None:
         """:func:`_read`, from a descriptor kept open: for the files read in every timed window.
