@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -790,11 +791,16 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
     hook that reached a limit ``FAST_FAIL_AFTER`` times has the remaining
     cases of its task marked with that outcome, not run, and a note says so.
     """
+    from harness.grading.cases import task_rng
     from harness.loading.source_check import check_plugin
 
     grading = Grading(spec, notes=[*probe().notes(), *check_plugin(spec)])
     session = PluginSession(spec, limits, writable, numba_cache=numba_cache)
     import_error: str | None = None
+    # The cases are made (the reference's values: Numba, its cache loaded on first use) by a thread of
+    # their own, in order, while the worker starts and answers: the waits on the worker hide their making.
+    making = ThreadPoolExecutor(1, thread_name_prefix="cases")
+    made = [making.submit(task.make_cases, task_rng(seed, task.name)) for task in tasks]
     try:
         try:
             session.start()
@@ -802,10 +808,8 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
             if exc.kind in ("not_found", "invalid"):
                 raise
             import_error = str(exc)
-        from harness.grading.cases import task_rng
-
-        for task in tasks:
-            cases = task.make_cases(task_rng(seed, task.name))
+        for task, future in zip(tasks, made, strict=True):
+            cases = future.result()
             hits: list[Verdict] = []
             not_run = 0
             for case in cases:
@@ -835,5 +839,6 @@ def grade(spec: PluginSpec, tasks: list[Task], seed: int, limits: Limits,
         grading.notes += [f"{name} is defined but not marked @hookimpl, so it is not graded"
                           for name in session.unmarked]
     finally:
+        making.shutdown(cancel_futures=True)
         session.close()
     return grading
