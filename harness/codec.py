@@ -101,10 +101,8 @@ def read(path: Path, max_bytes: int | None = None) -> Any:
             raise TooLarge(f"{st.st_size} bytes")
         try:
             with zipfile.ZipFile(f) as zf:
-                _check_members(zf, max_bytes)
-            f.seek(0)
-            with np.load(f, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+                headers = _check_members(zf, max_bytes)
+                arrays = {_key(info.filename): _member(zf, info, *header) for info, header in headers}
         except TooLarge:
             raise
         except MemoryError as exc:
@@ -120,31 +118,54 @@ def read(path: Path, max_bytes: int | None = None) -> Any:
         raise Malformed(str(exc)) from exc
 
 
-def _check_members(zf: zipfile.ZipFile, max_bytes: int | None) -> None:
+_Header = tuple[tuple[int, ...], bool, np.dtype, int]  # shape, Fortran order, dtype, where the data starts
+
+
+def _check_members(zf: zipfile.ZipFile, max_bytes: int | None) -> list[tuple[zipfile.ZipInfo, _Header]]:
     """Sizes declared by the archive and by each array's header, before anything is unpacked.
 
-    An ``.npy`` header names its array's shape; NumPy allocates that much
-    before it reads the data, so a header must not promise more than its
-    member holds. Raises TooLarge or Malformed.
+    An ``.npy`` header names its array's shape; an array is allocated that
+    large before its data is read, so a header must not promise more than
+    its member holds. Returns each member's header. Raises TooLarge or Malformed.
     """
     infos = zf.infolist()
     unpacked = sum(info.file_size for info in infos)
     if max_bytes is not None and unpacked > max_bytes:
         raise TooLarge(f"{unpacked} bytes unpacked")
-    as_float = 0
+    as_float, headers = 0, []
     for info in infos:
         with zf.open(info) as member:
             version = np.lib.format.read_magic(member)
             if version not in _HEADER_READERS:
                 raise Malformed(f"{info.filename}: .npy version {version} is not used here")
-            shape, _, dtype = _HEADER_READERS[version](member)
+            shape, fortran, dtype = _HEADER_READERS[version](member)
+            start = member.tell()
         count = math.prod(shape)
-        if dtype.hasobject or count * dtype.itemsize > info.file_size:
+        if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.itemsize == 0 \
+                or count * dtype.itemsize > info.file_size - start:
             raise Malformed(f"{info.filename}: its header does not match its data")
         if info.filename != META + ".npy":
             as_float += count * 8
+        headers.append((info, (tuple(shape), bool(fortran), dtype, start)))
     if max_bytes is not None and as_float > max_bytes:
         raise TooLarge(f"{as_float} bytes as float64")
+    return headers
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ...], fortran: bool, dtype: np.dtype,
+            start: int) -> np.ndarray:
+    """One member's array, its header checked already (the archive is parsed once, each header once)."""
+    data = bytearray(math.prod(shape) * dtype.itemsize)
+    with zf.open(info) as member:
+        member.read(start)
+        if member.readinto(data) != len(data):  # a stored member: one read gives all it has
+            raise Malformed(f"{info.filename}: its data ends before its header says")
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
+
+
+def _key(name: str) -> str:
+    return name.removesuffix(".npy")
 
 
 def as_float64(value: Any) -> Any:

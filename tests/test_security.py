@@ -421,6 +421,44 @@ def test_forged_answer_lines_earn_nothing() -> None:
     assert verdicts[3].outcome in (FAIL, INVALID)
 
 
+def test_the_codec_reads_back_what_it_wrote_and_refuses_a_header_that_promises_more_than_its_data(
+        tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from harness import codec
+
+    tree = [("relu", {"z": np.arange(12.0).reshape(3, 4), "w": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+                      "e": np.zeros((0, 3)), "s": np.float64(2.5), "n": 3, "i": np.arange(4, dtype=np.int8)})]
+    codec.write(tmp_path / "ok.npz", tree)
+    (hook, got), = codec.read(tmp_path / "ok.npz", 1 << 20)
+    assert hook == "relu" and set(got) == set(tree[0][1]) and got["s"] == 2.5 and got["n"] == 3
+    for name in ("z", "w", "e", "i"):
+        want = tree[0][1][name]
+        assert got[name].dtype == want.dtype and np.array_equal(got[name], want) and got[name].flags.writeable
+    assert got["w"].flags.f_contiguous
+
+    def archive(array_bytes: bytes) -> Path:
+        meta, buf = io.BytesIO(), io.BytesIO()
+        np.save(meta, np.array('[{"$a": "a0"}]'))
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("__meta__.npy", meta.getvalue())
+            zf.writestr("a0.npy", array_bytes)
+        path = tmp_path / f"{uuid.uuid4().hex}.npz"
+        path.write_bytes(buf.getvalue())
+        return path
+
+    whole = io.BytesIO()
+    np.save(whole, np.arange(64.0))
+    assert np.array_equal(codec.read(archive(whole.getvalue()))[0], np.arange(64.0))
+    with pytest.raises(codec.Malformed, match="does not match|ends before"):  # 8 values short
+        codec.read(archive(whole.getvalue()[:-64]))
+    pairs = io.BytesIO()
+    np.save(pairs, np.zeros(4, dtype=[("a", "<f8"), ("b", "<f8")]))
+    with pytest.raises(codec.Malformed, match="does not match"):  # no plain array
+        codec.read(archive(pairs.getvalue()))
+
+
 def test_crafted_output_files_are_refused_quickly_and_cheaply() -> None:
     hooks = ["relu", "sigmoid", "relu", "tanh", "relu", "relu_grad", "sigmoid_grad", "tanh_grad",
              "leaky_relu_grad", "relu"]
