@@ -155,12 +155,11 @@ def _check_members(zf: zipfile.ZipFile, max_bytes: int | None) -> list[tuple[zip
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple[int, ...], fortran: bool, dtype: np.dtype,
             start: int) -> np.ndarray:
     """One member's array, its header checked already (the archive is parsed once, each header once)."""
-    data = bytearray(math.prod(shape) * dtype.itemsize)
+    array = np.empty(math.prod(shape), dtype=dtype)  # an array of its own memory, as np.load makes
     with zf.open(info) as member:
         member.read(start)
-        if member.readinto(data) != len(data):  # a stored member: one read gives all it has
+        if member.readinto(array.view(np.uint8)) != array.nbytes:  # one read gives all the member has
             raise Malformed(f"{info.filename}: its data ends before its header says")
-    array = np.frombuffer(data, dtype=dtype)
     return array.reshape(shape[::-1]).transpose() if fortran else array.reshape(shape)
 
 

@@ -436,6 +436,10 @@ def test_the_codec_reads_back_what_it_wrote_and_refuses_a_header_that_promises_m
     for name in ("z", "w", "e", "i"):
         want = tree[0][1][name]
         assert got[name].dtype == want.dtype and np.array_equal(got[name], want) and got[name].flags.writeable
+        base = got[name]
+        while base.base is not None:
+            base = base.base
+        assert isinstance(base, np.ndarray)  # memory of its own, as np.load's (a correctness input looks so)
     assert got["w"].flags.f_contiguous
 
     def archive(array_bytes: bytes) -> Path:
