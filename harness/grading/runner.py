@@ -53,7 +53,7 @@ from harness.grading.model import (
     Verdict,
 )
 from harness.loading.plugins import PluginSpec
-from harness.sandbox.cgroups import WorkerCgroups
+from harness.sandbox.cgroups import WAIT_S, WorkerCgroups
 from harness.sandbox.confine import HARNESS_CODE, worker_access
 from harness.sandbox.launch import (
     Limits,
@@ -534,13 +534,13 @@ class WorkerProcess:
     def freeze(self) -> None:
         """Freeze every process of the worker, until the kernel says they are (no-op without a freezer).
 
-        Processes the kernel could not freeze within about 1 s would run on
-        while the worker is meant to be held: the worker is stopped
-        instead (WorkerDied).
+        Processes the kernel could not freeze within :data:`~harness.sandbox.cgroups.WAIT_S`
+        would run on while the worker is meant to be held: the worker is
+        stopped instead (WorkerDied).
         """
         if self.cgroups.has("freezer") and not self.cgroups.freeze(True, wait=True) and self.alive():
             raise WorkerDied(self._stop_for(CRASH, "the kernel could not freeze the plugin's processes within "
-                                                   "1 s (the worker was stopped)"))
+                                                   f"{WAIT_S:g} s (the worker was stopped)"))
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its namespace dies with it)."""
