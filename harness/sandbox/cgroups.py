@@ -165,7 +165,7 @@ def _until(done: Callable[[], bool], seconds: float, spins: int = 0) -> bool:
     process pinned to one core; the scheduler's choice): polled every
     millisecond there, beside a busy process on that core, the woken
     processes of a worker being frozen ran too seldom to freeze, and a
-    freeze took 0.4 s to over 1 s (5 to 43 ms, polled every 10 ms).
+    freeze took 0.4 s to over 1 s; with these polls, 0.15 ms (median) to 6.7 ms.
     """
     deadline, pause = time.monotonic() + seconds, 0.0
     for i in range(1_000_000):
@@ -177,6 +177,7 @@ def _until(done: Callable[[], bool], seconds: float, spins: int = 0) -> bool:
         if i >= spins:
             pause = min(max(2 * pause, 1e-4), 0.01)
     return False
+
 
 # ------------------------------------------------------------------- a cgroup
 class Group:
