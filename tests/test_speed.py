@@ -840,8 +840,9 @@ def test_a_plugin_whose_calls_last_long_is_called_no_more_than_its_pair_of_round
 
 def test_a_reference_first_call_slowed_once_by_a_busy_neighbour_does_not_cut_the_sizes_rounds(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The reference's first call at the large size lasts 3 to 4 ms here; under a CI run's load it once took
-    10 ms or more, and the size was taken for one of long calls (no calibration, one warm-up, two rounds).
+    """The reference's first call at the large size lasts 3 to 4 ms in a run (11 and 28 ms cold, in a fresh
+    test process); 10 ms or more took the size for one of long calls (no calibration, one warm-up, two rounds)
+    and failed a CI run.
 
     A first call of LONG_CALL_S or more gets a second: the shorter decides (the first is still reported).
     """
