@@ -5,7 +5,9 @@
 Grades, one after the other in one run, ``relu`` of: the honest plugin, one
 that memoises by argument identity, one that memoises by content, one that
 works in a background thread, one that skips the timing loop, one that
-computes outputs only when asked for them after the block, one that slows the
+computes outputs only when asked for them after the block, one that takes
+its outputs' fingerprints in its calls (while they are in the cache) and
+answers them for the harness's, one that slows the
 harness's empty requests (whose cost is subtracted from every block), one
 that writes its answer over its input in timed calls (no allocation), one
 that answers one large timed call with the call before's output, one that
@@ -39,7 +41,7 @@ from harness.sandbox.launch import Limits
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "speed"
 PLUGINS = (("honest", "relu"), ("memoises_by_identity", "relu"), ("memoises_by_content", "relu"),
            ("background_thread", "relu"), ("skips_timing_loop", "relu"), ("computes_when_asked", "relu"),
-           ("fingerprints_from_inputs", "relu"), ("hides_its_memory", "relu"),
+           ("fingerprints_from_inputs", "relu"), ("fingerprints_in_its_calls", "relu"), ("hides_its_memory", "relu"),
            ("inflates_empty_requests", "relu"), ("overwrites_its_input", "relu"), ("stale_once_on_large", "relu"),
            ("cheats_when_timed", "relu"), ("slower_than_reference", "relu"),
            ("honest", "sigmoid"), ("memoises_incrementally", "sigmoid"),

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from harness import codec, course
-from harness.grading.memory import read_into
+from harness.grading.memory import read_into, read_places
 from harness.grading.model import (
     CRASH,
     ERROR,
@@ -375,6 +375,12 @@ class WorkerProcess:
         if self.memory is None:
             return False
         return read_into(into, address, self._memory_pid, self.memory)
+
+    def read_places(self, places: list[tuple[int, int]], into: np.ndarray) -> bool:
+        """:meth:`read_memory` of many places (address, values) into ``into``, one after another."""
+        if self.memory is None:
+            return False
+        return read_places(into, places, self._memory_pid, self.memory)
 
     def _close_memory(self) -> None:
         if self.memory is not None:

@@ -69,7 +69,7 @@ from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.speed import fresh
 from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
-from harness.worker.fingerprint import leaves
+from harness.worker.fingerprint import SMALL, leaves, of_leaves
 from harness.worker.fingerprint import matches as fingerprint_matches
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
@@ -144,6 +144,7 @@ VOIDED = "speed voided for the task"
 UNREADABLE = f"the outputs of timed calls could not be read back: {VOIDED}"
 CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
 KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
+PRINT_BATCH = 64 * 1024  # values of outputs read at once to fingerprint them (half the L2 cache here), about
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
@@ -198,6 +199,9 @@ class TimedWorker:
         self.wipe = False  # a plugin timed with others in a pool not sealed: what one left, the next must not find
         self.held = False  # frozen but while it serves a request (see hold)
         self.read_room = np.empty(0)  # what read reads into (see _read_room)
+        self.reads = False  # fingerprints made on this side, from the outputs in the worker's memory (see window)
+        self.less_prints = False  # the reference's window: its worker's fingerprints taken off (see window)
+        self.print_room = np.empty(0)  # what they are read into
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -297,20 +301,35 @@ class TimedWorker:
         with the inputs is inside, a thread that works on after the answer
         included, and its commit is read only then. The block's own time is
         the worker's word (used for the reference only).
+
+        Outputs too large to commit whole are fingerprinted here when this
+        side ``reads`` (:meth:`_fingerprints`), by no code in the worker's
+        process and outside its clock, and the reference's worker, which
+        makes its own (``less_prints``), says how long they took, taken off
+        its window: the harness's work in a window, taken off every plugin's
+        as the reference's (:func:`_per_call`), is then little more than the
+        request. The fingerprints cost as much as the block at the medium
+        size, and a plugin that made them in its calls instead, while each
+        output was still in the cache, and answered them from there, was
+        charged 20% less than the same calls (an elementwise hook, medium; a test's
+        fixture, ``fingerprints_in_its_calls``).
         """
         if not fresh:
             self.load(None)
         t0 = self.clock()
         answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
-                           widest=widest)
+                           widest=widest, prints=not self.reads)
         t1 = self.clock()
         outputs, prints = _committed(answer, self.session.start().outbox)
+        if outputs is None and self.reads:
+            prints = self._fingerprints(answer, count)
         got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
         if got != count:
             raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
-        size, block = answer.get("bytes"), answer.get("block")
-        block = float(block) if isinstance(block, int | float) and math.isfinite(block) else 0.0
-        w = Window(t1 - t0, min(max(block, 0.0), t1 - t0), outputs, prints, size if isinstance(size, int) else 0)
+        size, block, own = answer.get("bytes"), _seconds(answer.get("block")), _seconds(answer.get("prints_s"))
+        block = min(block, t1 - t0)
+        total = max(t1 - t0 - own, block) if self.less_prints else t1 - t0
+        w = Window(total, block, outputs, prints, size if isinstance(size, int) else 0)
         if prints is not None:
             w.places, w.leaves = _places(answer, len(prints))
         return w
@@ -348,6 +367,45 @@ class TimedWorker:
                 start += n
             out.append((values, sizes))
         return out
+
+    def _fingerprints(self, answer: dict[str, Any], count: int) -> np.ndarray:
+        """The fingerprint of each of ``count`` outputs (:mod:`harness.worker.fingerprint`), read where ``places`` says.
+
+        Read while the worker is frozen (the window's end): what is there is
+        what the block left. Where nothing can be read, the plugin's timed
+        outputs do not hold up (:data:`UNREADABLE`). Read a few calls at a
+        time (:data:`PRINT_BATCH`), each batch summed while it is in the cache.
+        """
+        worker = self.session.start()
+        where, leaves_a_call = _places(answer, count)
+        if worker.memory is None or where is None:
+            raise Voided(UNREADABLE)
+        places = [(int(a), int(n)) for a, n in where.tolist()]
+        calls = [places[i:i + leaves_a_call] for i in range(0, len(places), leaves_a_call)]
+        values = [sum(n for _, n in call) for call in calls]  # Python's ints (see read)
+        if sum(values) > KEEP_BYTES // 8:
+            raise Voided(UNREADABLE)
+        batch = max(1, PRINT_BATCH // max(max(values), 1))
+        if self.print_room.size < batch * max(values):
+            self.print_room = np.ones(batch * max(values))  # written: every page in place (see _read_room)
+        prints = np.zeros((len(calls), 2))
+        for first in range(0, len(calls), batch):
+            group = calls[first:first + batch]
+            if not worker.read_places([place for call in group for place in call], self.print_room):
+                raise Voided(UNREADABLE)
+            n = group[0][0][1]
+            if leaves_a_call == 1 and n > SMALL and all(call[0][1] == n for call in group):  # one large leaf each
+                rows = self.print_room[:n * len(group)].reshape(len(group), n)
+                prints[first:first + len(group), 1] = np.einsum("ij,ij->i", rows, rows)
+                continue
+            at = 0
+            for i, call in enumerate(group, first):
+                parts = []
+                for _, n in call:
+                    parts.append(self.print_room[at:at + n])
+                    at += n
+                prints[i] = of_leaves(parts)
+        return prints
 
     def _read_room(self, values: int) -> np.ndarray:
         """Memory for ``values`` values read, its pages in place: kept from read to read (a new array's
@@ -396,6 +454,11 @@ class TimedWorker:
             flat.append((np.concatenate([part.ravel() for part in parts] or [np.empty(0)]),
                          [int(part.size) for part in parts]))
         return flat
+
+
+def _seconds(value: Any) -> float:
+    """A time a worker answered: a finite number of seconds, at least 0 (0 if it is not one)."""
+    return max(float(value), 0.0) if isinstance(value, int | float) and math.isfinite(value) else 0.0
 
 
 def _committed(answer: dict[str, Any], outbox: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -754,6 +817,10 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             p.worker.stage(task.hook, kwargs, path)
         except (WorkerDied, RuntimeError) as exc:
             p.stop(f"not timed: {exc}")
+    # The plugins' fingerprints made here where memory can be read (the reference's, by its worker, taken off)
+    ref.less_prints = ref.can_read()
+    for p in timed:
+        p.worker.reads = ref.less_prints
     first = ref.window(1, ref.limits.case_seconds, fresh=False)
     ref_first = first.block
     if first.block >= LONG_CALL_S:  # one cold call slowed by a busy neighbour must not decide the size's

@@ -194,7 +194,7 @@ class Bench:
         return len(calls)
 
     def window(self, count: int, fresh: bool = True, room: int = 0, whole: bool = True,
-               widest: bool = False) -> dict[str, Any]:
+               widest: bool = False, prints: bool = True) -> dict[str, Any]:
         """One timed window, in one request: prepare, call (the block), commit.
 
         ``block`` is the block's CPU time as this process counts it; the
@@ -205,12 +205,16 @@ class Bench:
         before = _cpu()
         calls = self.run(count, fresh)
         block = _cpu() - before
-        return {"calls": calls, "block": block, **self.commit(whole)}
+        return {"calls": calls, "block": block, **self.commit(whole, prints)}
 
-    def commit(self, whole: bool = True) -> dict[str, Any]:
+    def commit(self, whole: bool = True, prints: bool = True) -> dict[str, Any]:
         """The kept outputs, ``whole`` (``outputs``: an (N, k) float64 matrix) or as ``fingerprints``.
 
-        The grading side says which (the same for every side of a measurement).
+        The grading side says which (the same for every side of a measurement),
+        and whether it makes the fingerprints itself, from the outputs where
+        ``places`` says they are (not ``prints``: none are made here). Made
+        here, ``prints_s`` is their CPU time (the reference's is taken off its
+        window where the plugins' are made on the grading side).
         Whole outputs go to the outbox's first values. Outputs given as lists where the
         contract has arrays are read as those arrays first, as the
         correctness run reads them (judged by the first output: nothing to do
@@ -225,8 +229,12 @@ class Bench:
                 self.outbox[:whole.size] = whole.reshape(-1)
                 return {"outputs": int(whole.shape[0]), "width": int(whole.shape[1]), "bytes": size * 8}
         self.held = [[np.ascontiguousarray(leaf, dtype=np.float64) for leaf in leaves(o)] for o in self.kept]
-        prints = np.array([of_leaves(held) for held in self.held], dtype=np.float64).reshape(-1, 2)
-        return {"fingerprints": prints.tobytes().hex(), "bytes": size * 8, **places(self.held)}
+        if not prints:
+            return {"bytes": size * 8, **places(self.held)}
+        before = _cpu()
+        made = np.array([of_leaves(held) for held in self.held], dtype=np.float64).reshape(-1, 2)
+        return {"fingerprints": made.tobytes().hex(), "prints_s": _cpu() - before, "bytes": size * 8,
+                **places(self.held)}
 
 
     def show(self, indices: list[int]) -> list[list[int]]:

@@ -249,7 +249,7 @@ class Worker:
                 if op == "window":
                     return {"id": rid, "status": "ok", **self.bench.window(
                         int(req["count"]), bool(req.get("fresh", True)), _room(req), bool(req.get("whole", True)),
-                        bool(req.get("widest", False)))}
+                        bool(req.get("widest", False)), bool(req.get("prints", True)))}
                 return {"id": rid, "status": "ok", "sizes": self.bench.show([int(i) for i in req["indices"]])}
             except Exception as exc:
                 return {"id": rid, **_error(exc)}

@@ -45,9 +45,9 @@ def _run(self, number, fresh=True):
     return number
 
 
-def _commit(self, whole=True):
+def _commit(self, whole=True, prints=True):
     if not _lazy(self):
-        return _real["commit"](self, whole)
+        return _real["commit"](self, whole, prints)
     prints = np.array([(0.0, _positive_squares(z.reshape(-1))) for z in _inputs(self, len(self.kept))])
     self.held = [[np.empty(self.shape)] for _ in self.kept]  # never written
     where = np.array([(b.__array_interface__["data"][0], b.size) for [b] in self.held], dtype=np.int64)
