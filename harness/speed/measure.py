@@ -311,7 +311,7 @@ class TimedWorker:
         request. The fingerprints cost as much as the block at the medium
         size, and a plugin that made them in its calls instead, while each
         output was still in the cache, and answered them from there, was
-        charged 20% less than the same calls (an elementwise hook, medium; a test's
+        charged 10 to 30% less than the same calls (an elementwise hook, medium; a test's
         fixture, ``fingerprints_in_its_calls``).
         """
         if not fresh:
