@@ -1,4 +1,4 @@
-"""The grading side's read of a speed worker's memory: the outputs of the timed calls it picks.
+"""The grading side's read of a speed worker's memory: the outputs of its timed calls, to fingerprint and to check.
 
 The worker says where each output is (:func:`harness.worker.bench.places`);
 this process reads it there while the worker is frozen (README "Speed").

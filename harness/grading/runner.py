@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from harness import codec, course
-from harness.grading.memory import read_into, read_places
+from harness.grading.memory import read_places
 from harness.grading.model import (
     CRASH,
     ERROR,
@@ -369,15 +369,10 @@ class WorkerProcess:
         self._memory_pid = forks[0]
         return fd
 
-    def read_memory(self, address: int, into: np.ndarray) -> bool:
-        """Fill ``into`` with the task fork's memory at ``address`` (:mod:`harness.grading.memory`); whether all
-        of it was read. Only while ``memory`` is open: the fork is this worker's until the task ends."""
-        if self.memory is None:
-            return False
-        return read_into(into, address, self._memory_pid, self.memory)
-
     def read_places(self, places: list[tuple[int, int]], into: np.ndarray) -> bool:
-        """:meth:`read_memory` of many places (address, values) into ``into``, one after another."""
+        """Fill ``into`` with the task fork's memory at each (address, values) of ``places``, one after another
+        (:mod:`harness.grading.memory`); whether all of it was read. Only while ``memory`` is open: the fork is
+        this worker's until the task ends."""
         if self.memory is None:
             return False
         return read_places(into, places, self._memory_pid, self.memory)

@@ -69,7 +69,7 @@ from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.speed import fresh
 from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
-from harness.worker.fingerprint import SMALL, leaves, of_leaves
+from harness.worker.fingerprint import leaves, of_leaves
 from harness.worker.fingerprint import matches as fingerprint_matches
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
@@ -201,7 +201,6 @@ class TimedWorker:
         self.read_room = np.empty(0)  # what read reads into (see _read_room)
         self.reads = False  # fingerprints made on this side, from the outputs in the worker's memory (see window)
         self.less_prints = False  # the reference's window: its worker's fingerprints taken off (see window)
-        self.print_room = np.empty(0)  # what they are read into
 
     def clock(self) -> float:
         """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
@@ -337,7 +336,7 @@ class TimedWorker:
     def read(self, w: Window, indices: list[int], most: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of window ``w``, read from the worker's memory where it said they are.
 
-        Read by this process (:meth:`WorkerProcess.read_memory`:
+        Read by this process (:meth:`WorkerProcess.read_places`:
         ``process_vm_readv``, or ``/proc/PID/mem`` opened when the task's fork
         started), not shown by the worker: read while the worker is frozen,
         an output is what the block left, whatever the plugin does later.
@@ -357,15 +356,12 @@ class TimedWorker:
                 raise Voided(UNREADABLE)
             wanted.append((leaf_places.tolist(), sizes, total))
         into = self._read_room(sum(total for *_, total in wanted))
+        if not worker.read_places([place for leaf_places, *_ in wanted for place in leaf_places], into):
+            raise Voided(UNREADABLE)
         out, at = [], 0
-        for leaf_places, sizes, total in wanted:
-            values, at = into[at:at + total], at + total
-            start = 0
-            for address, n in leaf_places:
-                if n and not worker.read_memory(address, values[start:start + n]):
-                    raise Voided(UNREADABLE)
-                start += n
-            out.append((values, sizes))
+        for _, sizes, total in wanted:
+            out.append((into[at:at + total], sizes))
+            at += total
         return out
 
     def _fingerprints(self, answer: dict[str, Any], count: int) -> np.ndarray:
@@ -380,29 +376,23 @@ class TimedWorker:
         where, leaves_a_call = _places(answer, count)
         if worker.memory is None or where is None:
             raise Voided(UNREADABLE)
-        places = [(int(a), int(n)) for a, n in where.tolist()]
+        places = where.tolist()
         calls = [places[i:i + leaves_a_call] for i in range(0, len(places), leaves_a_call)]
         values = [sum(n for _, n in call) for call in calls]  # Python's ints (see read)
         if sum(values) > KEEP_BYTES // 8:
             raise Voided(UNREADABLE)
         batch = max(1, PRINT_BATCH // max(max(values), 1))
-        if self.print_room.size < batch * max(values):
-            self.print_room = np.ones(batch * max(values))  # written: every page in place (see _read_room)
-        prints = np.zeros((len(calls), 2))
+        prints = np.empty((len(calls), 2))
         for first in range(0, len(calls), batch):
             group = calls[first:first + batch]
-            if not worker.read_places([place for call in group for place in call], self.print_room):
+            into = self._read_room(sum(values[first:first + batch]))
+            if not worker.read_places([place for call in group for place in call], into):
                 raise Voided(UNREADABLE)
-            n = group[0][0][1]
-            if leaves_a_call == 1 and n > SMALL and all(call[0][1] == n for call in group):  # one large leaf each
-                rows = self.print_room[:n * len(group)].reshape(len(group), n)
-                prints[first:first + len(group), 1] = np.einsum("ij,ij->i", rows, rows)
-                continue
             at = 0
             for i, call in enumerate(group, first):
                 parts = []
                 for _, n in call:
-                    parts.append(self.print_room[at:at + n])
+                    parts.append(into[at:at + n])
                     at += n
                 prints[i] = of_leaves(parts)
         return prints
