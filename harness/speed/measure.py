@@ -151,7 +151,7 @@ BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of 
 # Fresh inputs (make_pool): pieces of up to 64 elements (telling where a piece came from, to copy a kept answer,
 # costs about what computing it does), from 16 places at least, as small as 2^15 pieces a round allow (16 MiB moved,
 # caches warm: 6.3 ms in pieces of 16, 2^17 a round, a random read every 128 bytes; 1.35 ms in pieces of 64. In a
-# run, caches cold, the large size's pieces of 62: median 4.6 ms against 5.5 in pieces of 16).
+# run, caches cold, the large size's pieces of 62: median 1.7 ms, 6.7 before harness.speed.fresh copied by slices).
 PIECE, MIN_PLACES, MAX_PIECES = 64, 16, 1 << 15
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
 ALIKE_SLACK = 8.0  # answers to inputs scaled in place must differ by this many tolerances, or the inputs move
@@ -529,7 +529,9 @@ def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = Non
     Made in one pass over the pool (:mod:`harness.speed.fresh`: SplitMix64
     seeded from the system's source anew each round; the NumPy version took
     three passes: 3.5 to 4.4 ms for 16 MiB scaled in place, 1.3 to 1.7 now;
-    moved, 3.4 to 5.0 ms, now 1.0 to 1.4 in pieces of 64; caches warm).
+    moved, 3.4 to 5.0 ms, now 0.8 to 1.0 in pieces of 64 or 62; caches
+    warm; a ``numpy`` run's moved inputs 0.5 s in all, 1.4 s when pieces
+    other than 64 were copied element by element).
     """
     base = np.asarray(base, dtype=np.float64)
     flat = np.ascontiguousarray(base.reshape(-1))
