@@ -17,7 +17,7 @@ from clirun import PLUGINS, run
 
 from contract import OUTPUTS
 from harness.course import select_tasks
-from harness.grading.memory import read_into
+from harness.grading.memory import read_places
 from harness.grading.model import Task
 from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
@@ -516,10 +516,10 @@ def test_memory_is_read_by_pid_or_else_through_the_descriptor_and_an_unmapped_ad
     try:
         for pid, descriptor in ((os.getpid(), None), (None, fd), (no_pid, fd)):
             into = np.zeros(5000)
-            assert read_into(into, source.ctypes.data, pid, descriptor)
+            assert read_places(into, [(source.ctypes.data, 5000)], pid, descriptor)
             assert np.array_equal(into, source)
-        assert not read_into(np.zeros(10), 4096, os.getpid(), fd)
-        assert not read_into(np.zeros(10), source.ctypes.data, no_pid, None)
+        assert not read_places(np.zeros(10), [(4096, 10)], os.getpid(), fd)
+        assert not read_places(np.zeros(10), [(source.ctypes.data, 10)], no_pid, None)
     finally:
         os.close(fd)
 

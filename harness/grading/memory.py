@@ -37,22 +37,15 @@ def _process_vm_readv() -> Callable[..., int] | None:
 _READV = _process_vm_readv()
 
 
-def read_into(into: np.ndarray, address: int, pid: int | None, fd: int | None) -> bool:
-    """Fill ``into`` (contiguous) with the bytes at ``address`` of process ``pid``, or through ``fd``.
+def _read_through(into: np.ndarray, address: int, fd: int | None) -> bool:
+    """Fill ``into`` (contiguous) with the bytes at ``address``, read through ``fd`` (``/proc/PID/mem``).
 
-    ``fd``: ``/proc/PID/mem`` of the same process, the way when the kernel
-    refuses the first (or it is missing). Whether every byte was read.
+    The way when the kernel refuses ``process_vm_readv`` (or it is missing).
+    Whether every byte was read.
     """
     n = into.nbytes
     if n == 0:
         return True
-    if pid is not None and _READV is not None:
-        try:
-            local, remote = _Iovec(into.ctypes.data, n), _Iovec(address, n)
-        except (TypeError, OverflowError):  # not an address at all
-            return False
-        if _READV(pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0) == n:
-            return True
     if fd is None:
         return False
     try:
@@ -68,8 +61,9 @@ def read_places(into: np.ndarray, places: list[tuple[int, int]], pid: int | None
     """Fill ``into`` (float64, contiguous) with the values at each (address, count) of ``places``, one after another.
 
     One system call for up to :data:`IOV_MAX` places (a block's outputs: a
-    call each, 200 a window at the medium size), else a read a place as
-    :func:`read_into`. Whether every value was read.
+    call each, 200 a window at the medium size) of process ``pid``; where
+    the kernel refuses that, a read a place through ``fd``
+    (``/proc/PID/mem`` of the same process). Whether every value was read.
     """
     if sum(n for _, n in places) > into.size:
         return False
@@ -90,7 +84,7 @@ def read_places(into: np.ndarray, places: list[tuple[int, int]], pid: int | None
             return True
     at = 0
     for address, n in places:
-        if not read_into(into[at:at + n], address, None, fd):
+        if not _read_through(into[at:at + n], address, fd):
             return False
         at += n
     return True
