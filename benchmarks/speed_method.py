@@ -56,12 +56,15 @@ SLEEPY = textwrap.dedent('''
 ''')
 
 
-def speed_table(plugin: str, tasks: list, seed: int) -> pd.DataFrame:
-    """Per task and size: ratio, interval, mark, per-call times (``speed.csv``); prints the run's time."""
+def speed_table(plugin: str, tasks: list, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Per task and size: ratio, interval, mark, per-call times (``speed.csv``); and per task its speed points
+    (``tasks.csv``). Prints the run's time and points."""
     t0 = time.monotonic()
     result = run_plugin(resolve(plugin), tasks, seed=seed, limits=Limits(), out=None, speed=True)
-    print(f"   ({Path(plugin).name}: graded and timed in {time.monotonic() - t0:.1f} s)")
-    return result.speed_sizes
+    summary = result.summary
+    print(f"   ({Path(plugin).name}: graded and timed in {time.monotonic() - t0:.1f} s; speed points "
+          f"{summary['speed_points']:.2f} of {summary['speed_max_points']:g})")
+    return result.speed_sizes, result.tasks.set_index("task")["speed_points"].astype(float)
 
 
 def per_task(sizes: pd.DataFrame) -> pd.Series:
@@ -91,7 +94,7 @@ def _checks(args: argparse.Namespace) -> int:
     cols = ["task", "size", "ratio", "ci_low", "ci_high", "mark", "rounds", "note"]
     ok = True
 
-    self_vs = speed_table("reference", tasks, seed=11)
+    self_vs, _ = speed_table("reference", tasks, seed=11)
     timed = self_vs[self_vs["rounds"] > 0]
     tasks_ratio = per_task(self_vs)
     print("1. reference against itself\n", timed[cols].to_string(index=False))
@@ -100,19 +103,26 @@ def _checks(args: argparse.Namespace) -> int:
           f"median {timed['ratio'].median():.3f}")
     print(f"   tasks: {int(tasks_ratio.between(1 / 1.05, 1.05).sum())}/{len(tasks_ratio)} within 5% of 1 "
           f"(from {tasks_ratio.min():.3f} to {tasks_ratio.max():.3f})")
+    apart = timed[(timed["ci_low"] > 1.05) | (timed["ci_high"] < 1 / 1.05)]
+    print(f"   task sizes told apart from 1 (interval wholly outside the 5% resolution): {len(apart)}/{len(timed)}"
+          + "".join(f"; {r.task} {r.size} {r.ratio:.3f}" for r in apart.itertuples()))
     ok &= bool(tasks_ratio.between(1 / 1.05, 1.05).all())
 
-    first, second = speed_table("numpy", tasks, seed=12), speed_table("numpy", tasks, seed=12)
+    (first, first_points), (second, second_points) = (speed_table("numpy", tasks, seed=12),
+                                                      speed_table("numpy", tasks, seed=12))
     change = per_task(second) / per_task(first) - 1
     print("2. numpy timed twice: change of each task's ratio\n", change.round(3).to_string())
     print(f"   tasks: {int((change.abs() <= 0.10).sum())}/{len(change)} agree within 10%; "
           f"largest change {change.abs().max():.1%}")
+    moved = (second_points - first_points).abs()
+    print(f"   speed points: {first_points.sum():.2f} and {second_points.sum():.2f}; "
+          f"a task's at most {moved.max():.3f} apart ({moved.idxmax()})")
     ok &= bool((change.abs() <= 0.10).all())
 
     with tempfile.TemporaryDirectory() as tmp:
         sleepy = Path(tmp) / "sleepy_numpy.py"
         sleepy.write_text((ROOT / "plugins" / "numpy_plugin.py").read_text() + SLEEPY)
-        slow = speed_table(str(sleepy), tasks, seed=12)
+        slow, _ = speed_table(str(sleepy), tasks, seed=12)
     both = first.merge(slow, on=["task", "size"], suffixes=("", "_sleepy"))
     both["added_ms"] = (both["plugin_s_sleepy"] - both["plugin_s"]) * 1e3
     relu = both[both["task"] == "relu"]
