@@ -9,7 +9,7 @@ and computes each size's ratio three ways on those same rounds:
 
 * shipped: each round charged the harness share of that round, within 1.5
   times the median (``measure._per_call``); the median over every pair of
-  an even and an odd round (``measure.crossed``);
+  an even and an odd round (``ratios.crossed``);
 * before (up to 3940d0e): the median share of the size's rounds taken off
   every round; the median over consecutive pairs of rounds;
 * floor (not a rule): the plugin's blocks as its worker timed them (its
@@ -38,7 +38,7 @@ from harness.batch.run import run_plugin
 from harness.course import select_tasks
 from harness.loading.plugins import resolve
 from harness.sandbox.launch import Limits
-from harness.speed import measure
+from harness.speed import measure, ratios
 
 
 def capture(plugin: str, runs: int, tasks: str | None) -> list[list[dict]]:
@@ -87,14 +87,14 @@ def shipped(r: dict) -> float:
 def before(r: dict) -> float:
     share = float(np.median(r["harness"]))
     charged = [measure._charged(t, r["overhead"], share, r["number"]) / r["number"] for t in r["totals"]]
-    return float(np.median(measure._pair_ratios(charged, r["ref"])))
+    return float(np.median(ratios.pair_ratios(charged, r["ref"])))
 
 
 def floor(r: dict) -> float:
     """The plugin's own word on its blocks against the reference's: not a rule (a plugin's word is never
     trusted), the noise left if the harness's work in a window (the request, the commit) cost nothing."""
-    return float(np.median(measure.crossed(*measure._crossed_rounds([b / r["number"] for b in r["blocks"]],
-                                                                     r["ref"]))))
+    return float(np.median(ratios.crossed(*ratios.crossed_rounds([b / r["number"] for b in r["blocks"]],
+                                                                 r["ref"]))))
 
 
 def main(argv: list[str]) -> int:

@@ -23,25 +23,20 @@ from harness.grading.runner import SharedPool
 from harness.loading.plugins import resolve, trusted_writable
 from harness.sandbox.launch import Limits
 from harness.speed import measure
+from harness.speed.checks import answers_move, check_norms, check_whole
+from harness.speed.fresh import make_pool
 from harness.speed.measure import (
     SizeResult,
     SpeedOptions,
-    TimedWorker,
-    Voided,
-    Window,
     _one_call_harness,
     _per_call,
     _start_plugin,
     _steady,
     _Timed,
-    answers_move,
-    bootstrap_crossed_ci,
-    check_norms,
-    crossed,
-    make_pool,
     measure_speed_group,
-    speed_fraction,
 )
+from harness.speed.ratios import bootstrap_crossed_ci, crossed, speed_fraction
+from harness.speed.timed import TimedWorker, Voided, Window
 from harness.worker.bench import (
     Bench,
     as_contract,
@@ -601,7 +596,6 @@ def test_inputs_move_where_answers_to_inputs_scaled_in_place_would_pass_for_each
     """At the tiny size (outputs checked whole) the answers of the signs alone are the ones whose inputs move;
     a training set scaled in place keeps its samples with their labels."""
     import reference
-    from harness.speed.measure import Window, answers_move
 
     rng, moving = np.random.default_rng(4), set()
     for task in (t for t in select_tasks("*") if t.speed_inputs is not None and "tiny" in t.speed_sizes):
@@ -624,7 +618,6 @@ def test_a_training_set_scaled_in_place_trains_alike_in_two_right_implementation
     each other about once in 200 inputs (honest batch groups had their speed voided). Scaled in place: never."""
     import plugins.numpy_plugin as numpy_plugin
     import reference
-    from harness.speed.measure import check_whole
 
     task = next(t for t in select_tasks("mlp_train"))
     kwargs = task.speed_inputs(np.random.default_rng(0), "tiny")

@@ -3,32 +3,32 @@
 The method is README "Speed". Per task and input size: the hook and its
 arguments are staged in both workers, the reference's first call (Numba
 compiles then) and calibration set N, the calls of a block (about
-``target_block_s`` of the reference's time), then come a warm-up round and
-4 to ``rounds`` rounds. Each round the grading side draws N fresh inputs
-(:func:`make_pool`: the staged argument that varies,
+``target_block_s`` of the reference's time), then come a warm-up round and 4
+to ``rounds`` rounds. Each round the grading side draws N fresh inputs
+(:func:`harness.speed.fresh.make_pool`: the staged argument that varies,
 :func:`harness.worker.bench.vary_path`, every element times its own random
-factor; in pieces moved to random places too where the checks could not
-tell answers to inputs scaled in place apart, :func:`answers_move`) and,
-every side frozen (from its task's start to its end a side is thawed only
-while it serves a request, :meth:`TimedWorker.hold`), writes them to each
-worker's pool (memory shared with it); then each side has its *window*: its clock (the CPU time of its
-cgroup, every process and thread) starts, it is thawed, it calls its N
-inputs (the block, also timed on its own) and commits its outputs, its
-clock stops and it is frozen again. The plugin is charged its whole window
-less the reference's cost of an empty request and, per call, what the
-reference's window of the same round cost outside its block (the
-harness's own work, kept within 1.5 times its median over the size's
-rounds, :func:`_per_call`). After each round
-the commits are checked: every output against the reference's when they
-are small, else every call's fingerprint against the reference's (its
-sum of squares, to the task's tolerance) and outputs of calls picked at
-random, read from the worker's memory (:meth:`TimedWorker.read`), against
-their fingerprints and the reference's. A size's ratio is the
-median over every pair of an even and an odd round (the order of the sides
-changes from round to round, :func:`_round`; :func:`crossed`) with a
-bootstrap interval; speed points only for
-tasks whose correctness passed, on the curve ``share * points * clip(1 -
-log(ratio/par) / log(zero/par), 0, 1)``.
+factor; in pieces moved to random places too where the checks could not tell
+answers to inputs scaled in place apart,
+:func:`harness.speed.checks.answers_move`) and, every side frozen (from its
+task's start to its end a side is thawed only while it serves a request,
+:meth:`harness.speed.timed.TimedWorker.hold`), writes them to each worker's
+pool (memory shared with it); then each side has its *window*: its clock
+(the CPU time of its cgroup, every process and thread) starts, it is thawed,
+it calls its N inputs (the block, also timed on its own) and commits its
+outputs, its clock stops and it is frozen again. The plugin is charged its
+whole window less the reference's cost of an empty request and, per call,
+what the reference's window of the same round cost outside its block (the
+harness's own work, kept within 1.5 times its median over the size's rounds,
+:func:`_per_call`). After each round the commits are checked: every output
+against the reference's when they are small, else every call's fingerprint
+against the reference's (its sum of squares, to the task's tolerance) and
+outputs of calls picked at random, read from the worker's memory
+(:meth:`harness.speed.timed.TimedWorker.read`), against their fingerprints
+and the reference's. A size's ratio is the median over every pair of an even
+and an odd round (the order of the sides changes from round to round,
+:func:`_round`; :func:`harness.speed.ratios.crossed`) with a bootstrap
+interval; speed points only for tasks whose correctness passed, on the curve
+``share * points * clip(1 - log(ratio/par) / log(zero/par), 0, 1)``.
 
 Several plugins can be measured in one pass (``harness grade``): the
 reference's window of a round is then shared by all of them, the order of
@@ -37,7 +37,6 @@ the sides rotating from round to round so that drift cancels.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -45,7 +44,6 @@ import functools
 import math
 import os
 import random
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,23 +52,33 @@ import numpy as np
 import pandas as pd
 from pytest_benchmark.stats import Stats
 
-from harness import codec
-from harness.codec import Invalid, as_float64
 from harness.grading.model import TIMEOUT, Task
 from harness.grading.runner import (
-    POOL_NAME,
     LoadFailed,
     PluginSession,
     SharedPool,
     WorkerDied,
-    WorkerProcess,
 )
 from harness.loading.plugins import PluginSpec, resolve, trusted_writable
 from harness.sandbox.launch import Limits
-from harness.speed import fresh
-from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path, with_leaf
-from harness.worker.fingerprint import leaves, of_leaves
-from harness.worker.fingerprint import matches as fingerprint_matches
+from harness.speed.checks import (
+    answers_move,
+    check_norms,
+    check_outputs,
+    check_whole,
+    wrote_its_inputs,
+)
+from harness.speed.fresh import make_pool
+from harness.speed.ratios import (
+    bootstrap_crossed_ci,
+    crossed,
+    crossed_rounds,
+    near_one,
+    pair_ratios,
+    speed_fraction,
+)
+from harness.speed.timed import KEEP_BYTES, VOIDED, TimedWorker, Voided, Window
+from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
 _SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictable from the run's seed
@@ -93,69 +101,10 @@ class SpeedOptions:
     resolution: float = 0.05
 
 
-def near_one(ci_low: float, ci_high: float, resolution: float) -> str:
-    """"~" when the interval reaches [1/(1+resolution), 1+resolution]: not told apart from 1."""
-    return "~" if ci_low <= 1.0 + resolution and ci_high >= 1.0 / (1.0 + resolution) else ""
-
-
-def speed_fraction(ratio: float, par: float, zero: float) -> float:
-    """The share of a task's speed points earned at ``ratio`` (plugin/reference)."""
-    if not math.isfinite(ratio):
-        return 0.0
-    if ratio <= par:
-        return 1.0
-    return float(np.clip(1.0 - math.log(ratio / par) / math.log(zero / par), 0.0, 1.0))
-
-
-def crossed(plugin: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The ratio of every pair of an even and an odd round: the pair's plugin time over its reference time.
-
-    ``plugin``, ``ref``: the times per call of the even rounds and of the odd
-    rounds (the last axis: rounds; any leading axes are kept). Each pair
-    holds one round of either order, so the order's own effect (the side
-    that runs right after itself finds its data in the caches: about 4% at
-    the tiny size) cancels in each, as in a pair of consecutive rounds; but
-    there are as many pairs as even times odd rounds, and a round far off
-    (a hiccup) is in a few of them only, each time beside a round of its own.
-    """
-    (pe, po), (re, ro) = plugin, ref
-    ratios, times = pe[..., :, None] + po[..., None, :], re[..., :, None] + ro[..., None, :]
-    np.divide(ratios, np.maximum(times, 1e-12, out=times), out=ratios)
-    return ratios.reshape(*ratios.shape[:-2], -1)
-
-
-def bootstrap_crossed_ci(plugin: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray],
-                         seed: int = 0, n: int = 2000) -> tuple[float, float]:
-    """A bootstrap 95% interval of the median of :func:`crossed`: the rounds of either order drawn again, apart."""
-    rng = np.random.default_rng(seed)
-    even = rng.integers(0, len(plugin[0]), (n, len(plugin[0])))
-    odd = rng.integers(0, len(plugin[1]), (n, len(plugin[1])))
-    ratios = np.sort(crossed((plugin[0][even], plugin[1][odd]), (ref[0][even], ref[1][odd])), axis=1)
-    half = ratios.shape[1] // 2  # the medians of the rows (sorted: 4x faster than np.median's)
-    meds = ratios[:, half] if ratios.shape[1] % 2 else (ratios[:, half - 1] + ratios[:, half]) / 2
-    return float(np.quantile(meds, 0.025)), float(np.quantile(meds, 0.975))
-
-
-class Voided(Exception):
-    """A timed block whose outputs do not hold up: the task earns no speed points."""
-
-
-VOIDED = "speed voided for the task"
-UNREADABLE = f"the outputs of timed calls could not be read back: {VOIDED}"
-CHECKED_ELEMENTS = 4096  # elements of a revealed output compared with the reference's, at random places
-KEEP_BYTES = 64 * 1024 * 1024  # outputs a worker keeps of one block (for the reveal), at most
-PRINT_BATCH = 64 * 1024  # values of outputs read at once to fingerprint them (half the L2 cache here), about
 MAX_CALLS = 20_000  # calls in one block, at most (their fingerprints cross as one JSON line)
 SAMPLES = 2  # outputs of each plugin checked per round, drawn after its commit
 BIG_OUTPUT_BYTES = 1 << 20  # outputs over this: 1 checked, in a random half of the rounds
-# Fresh inputs (make_pool): pieces of up to 64 elements (telling where a piece came from, to copy a kept answer,
-# costs about what computing it does), from 16 places at least, as small as 2^15 pieces a round allow (16 MiB moved,
-# caches warm: 6.3 ms in pieces of 16, 2^17 a round, a random read every 128 bytes; 1.35 ms in pieces of 64. In a
-# run, caches cold, the large size's pieces of 62: median 1.7 ms, 6.7 before harness.speed.fresh copied by slices).
-PIECE, MIN_PLACES, MAX_PIECES = 64, 16, 1 << 15
 ROOM_FROM_BYTES, ROOM_MAX_BYTES = 1 << 20, 48 << 20  # a block's outputs from which its heap is shifted; at most
-ALIKE_SLACK = 8.0  # answers to inputs scaled in place must differ by this many tolerances, or the inputs move
-ALIKE_NORMS_SLACK = 256.0  # the same for fingerprints' sums of squares (see answers_move)
 ROUND_COST_S = 0.004  # the harness's own time in a round (fresh inputs, freezing, checks), about
 SHARE_SLACK = 1.5  # a round's harness share is kept within this factor of the size's median (see _per_call)
 SETTLED_RATIO = 10.0  # a plugin this much slower is timed for one pair of rounds only (its points hardly move)
@@ -163,505 +112,6 @@ LONG_CALL_S = 0.01  # a call this long is timed on its own: no calibration, a si
 SLOW_CALL_S = 0.05  # a plugin's first call this long is its estimate; its calls skip the second warm-up round
 SECOND_LOOK_S = 0.05  # a plugin cut to fewer calls a block by its warm-up window: a second look this long, about
 MAX_LOOKS = 3  # looks at most: another while the last was sized by an estimate its own result cut by half or more
-
-
-@dataclass
-class Window:
-    """One side's window of a round: its whole CPU time, its block's, and what its commit answered.
-
-    ``outputs`` holds every output of the block (a row each, flattened) when
-    they are small; else ``prints`` holds a fingerprint per output, and
-    ``places`` where each output's leaves are in the worker's memory
-    ((address, values) a leaf, ``leaves`` a call). ``shown``: the calls
-    picked and their outputs as read from there, the worker frozen.
-    """
-
-    total: float
-    block: float
-    outputs: np.ndarray | None
-    prints: np.ndarray | None
-    out_bytes: int
-    places: np.ndarray | None = None
-    leaves: int = 0
-    shown: tuple[list[int], list[tuple[np.ndarray, list[int]]]] | None = None
-
-
-class TimedWorker:
-    """A worker whose windows are timed on this side, by its cgroup's CPU time when there is one."""
-
-    def __init__(self, session: PluginSession, limits: Limits) -> None:
-        self.session = session
-        self.limits = limits
-        self.overhead = 0.0  # CPU time of a window of no call (the channel), from the reference only
-        self.staged_leaf: np.ndarray | None = None  # the varied array as staged (it reaches the worker by its pool)
-        self.room = 0  # heap the worker keeps ready for a block's outputs (bench.Bench._shift_heap)
-        self.whole = True  # commits of whole outputs (else fingerprints): the same for every side of a size
-        self.wipe = False  # a plugin timed with others in a pool not sealed: what one left, the next must not find
-        self.held = False  # frozen but while it serves a request (see hold)
-        self.read_room = np.empty(0)  # what read reads into (see _read_room)
-        self.reads = False  # fingerprints made on this side, from the outputs in the worker's memory (see window)
-        self.less_prints = False  # the reference's window: its worker's fingerprints taken off (see window)
-
-    def clock(self) -> float:
-        """CPU seconds of the worker's processes and threads (wall seconds without a cpuacct cgroup)."""
-        worker = self.session.start()
-        used = worker.cgroups.cpu_seconds()
-        return time_now() if used is None else used
-
-    def frozen(self, on: bool, wait: bool = False) -> None:
-        """Freeze or thaw the worker; frozen with ``wait``: until the kernel says so, else it is stopped (WorkerDied)."""
-        worker = self.session.worker
-        if worker is not None and on and wait:
-            worker.freeze()
-        elif worker is not None:
-            worker.cgroups.freeze(on, wait)
-
-    def hold(self, on: bool) -> None:
-        """From now on frozen but while it serves a request (``on``), or thawed for good.
-
-        A side is held from its task's fork to the task's end: no code of
-        its runs while the grading side checks a round, draws the next
-        inputs or times another side, so the CPU its processes and threads
-        use while it is timed is all within its requests, its windows
-        charging theirs. (Without a freezer: a no-op.)
-        """
-        self.held = on
-        self.frozen(on, wait=on)
-
-    @contextlib.contextmanager
-    def serving(self) -> Iterator[WorkerProcess]:
-        """The worker, thawed for one request when it is held, and frozen again (the kernel says so) after."""
-        worker = self.session.start()
-        if self.held:
-            self.frozen(False)
-        try:
-            yield worker
-        finally:
-            if self.held:
-                self.frozen(True, wait=True)
-
-    def load(self, values: np.ndarray | None, written: bool = False) -> None:
-        """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
-
-        Inputs made in the pool itself (:func:`make_pool` with the pool as
-        ``out``) are written again in place (times 1.0, half a copy's time),
-        so that every side finds them as freshly written in the caches as the
-        side they were just made for (``written``: nothing to do then).
-
-        A worker that ``wipe`` s clears the rest of the pool too: before every
-        window of its, nothing another plugin wrote there is left (every
-        element is the inputs' or zero). Only where the pool is not sealed
-        (:class:`harness.grading.runner.SharedPool`): sealed, no worker can
-        write to it at all, and zeroing 20 MiB before every plugin's window
-        cost 0.85 ms each, a sixth of a group's time.
-        """
-        pool = self.session.start().pool
-        data = values.reshape(-1) if values is not None else self.staged_leaf
-        end = 0 if data is None else data.size
-        if self.wipe and pool is not None:  # first: the inputs are the last written (in the caches, as the ref's)
-            pool[end:] = 0.0
-        if data is None or pool is None:
-            return
-        if data.ctypes.data != pool.ctypes.data:
-            pool[:end] = data
-        elif self.wipe or not written:
-            np.multiply(pool[:end], 1.0, out=pool[:end])
-
-    def send(self, op: str, timeout: float, **fields: Any) -> dict[str, Any]:
-        with self.serving() as worker:
-            answer = worker.exchange({"op": op, **fields}, timeout)
-        if answer.get("status") != "ok":
-            raise RuntimeError(f"{answer.get('type', 'error')}: {answer.get('message', '')}")
-        return answer
-
-    def stage(self, hook: str, kwargs: dict[str, Any], path: list | None) -> None:
-        """The hook and its arguments; the varied array goes by the pool, not by a file."""
-        leaf = get_leaf(kwargs, path) if path is not None else None
-        shape = None
-        self.staged_leaf, self.whole, self.room = None, True, 0
-        if isinstance(leaf, np.ndarray):
-            self.staged_leaf, shape = np.ascontiguousarray(leaf, dtype=np.float64).reshape(-1), list(leaf.shape)
-            kwargs = with_leaf(kwargs, path, np.empty(0))
-        with self.serving() as worker:
-            worker.request("stage", kwargs, self.limits.case_seconds, hook=hook, vary=path, shape=shape)
-
-    def empty_block(self) -> float:
-        """The CPU time of a window of no call: the channel and the request, as the clock sees them."""
-        t0 = self.clock()
-        self.send("window", 5.0, count=0, fresh=False)
-        return self.clock() - t0
-
-    def window(self, count: int, timeout: float, fresh: bool = True, widest: bool = False) -> Window:
-        """``count`` calls (on the pool's inputs, or not ``fresh`` on the staged one) and their commit; timed.
-
-        One request, timed here by the worker's cgroup; a worker that is
-        ``held`` is thawed once its clock started, and its clock stops once
-        it is frozen again (the kernel says so): whatever the plugin does
-        with the inputs is inside, a thread that works on after the answer
-        included, and its commit is read only then. The block's own time is
-        the worker's word (used for the reference only).
-
-        Outputs too large to commit whole are fingerprinted here when this
-        side ``reads`` (:meth:`_fingerprints`), by no code in the worker's
-        process and outside its clock, and the reference's worker, which
-        makes its own (``less_prints``), says how long they took, taken off
-        its window: the harness's work in a window, taken off every plugin's
-        as the reference's (:func:`_per_call`), is then little more than the
-        request. The fingerprints cost as much as the block at the medium
-        size, and a plugin that made them in its calls instead, while each
-        output was still in the cache, and answered them from there, was
-        charged 10 to 30% less than the same calls (an elementwise hook, medium; a test's
-        fixture, ``fingerprints_in_its_calls``).
-        """
-        if not fresh:
-            self.load(None)
-        t0 = self.clock()
-        answer = self.send("window", timeout, count=count, fresh=fresh, room=self.room, whole=self.whole,
-                           widest=widest, prints=not self.reads)
-        t1 = self.clock()
-        outputs, prints = _committed(answer, self.session.start().outbox)
-        if outputs is None and self.reads:
-            prints = self._fingerprints(answer, count)
-        got = len(outputs) if outputs is not None else len(prints) if prints is not None else 0
-        if got != count:
-            raise Voided(f"a timed block answered {got} results for {count} calls: {VOIDED}")
-        size, block, own = answer.get("bytes"), _seconds(answer.get("block")), _seconds(answer.get("prints_s"))
-        block = min(block, t1 - t0)
-        total = max(t1 - t0 - own, block) if self.less_prints else t1 - t0
-        w = Window(total, block, outputs, prints, size if isinstance(size, int) else 0)
-        if prints is not None:
-            w.places, w.leaves = _places(answer, len(prints))
-        return w
-
-    def read(self, w: Window, indices: list[int], most: int) -> list[tuple[np.ndarray, list[int]]]:
-        """The outputs of calls ``indices`` of window ``w``, read from the worker's memory where it said they are.
-
-        Read by this process (:meth:`WorkerProcess.read_places`:
-        ``process_vm_readv``, or ``/proc/PID/mem`` opened when the task's fork
-        started), not shown by the worker: read while the worker is frozen,
-        an output is what the block left, whatever the plugin does later.
-        ``most``: values an output may have. Each output as its leaves
-        flattened, and their sizes: views of memory this worker reads into
-        every time, valid until its next read (the round's checks).
-        """
-        worker = self.session.start()
-        if worker.memory is None or w.places is None:
-            raise Voided(UNREADABLE)
-        wanted = []
-        for i in indices:
-            leaf_places = w.places[i * w.leaves:(i + 1) * w.leaves]
-            sizes = leaf_places[:, 1].tolist()
-            total = sum(sizes)  # Python's ints: the worker's sizes summed in int64 could wrap below any bound
-            if total > most:  # (negative sizes never get here: _places refuses them)
-                raise Voided(UNREADABLE)
-            wanted.append((leaf_places.tolist(), sizes, total))
-        into = self._read_room(sum(total for *_, total in wanted))
-        if not worker.read_places([place for leaf_places, *_ in wanted for place in leaf_places], into):
-            raise Voided(UNREADABLE)
-        out, at = [], 0
-        for _, sizes, total in wanted:
-            out.append((into[at:at + total], sizes))
-            at += total
-        return out
-
-    def _fingerprints(self, answer: dict[str, Any], count: int) -> np.ndarray:
-        """The fingerprint of each of ``count`` outputs (:mod:`harness.worker.fingerprint`), read where ``places`` says.
-
-        Read while the worker is frozen (the window's end): what is there is
-        what the block left. Where nothing can be read, the plugin's timed
-        outputs do not hold up (:data:`UNREADABLE`). Read a few calls at a
-        time (:data:`PRINT_BATCH`), each batch summed while it is in the cache.
-        """
-        worker = self.session.start()
-        where, leaves_a_call = _places(answer, count)
-        if worker.memory is None or where is None:
-            raise Voided(UNREADABLE)
-        places = where.tolist()
-        calls = [places[i:i + leaves_a_call] for i in range(0, len(places), leaves_a_call)]
-        values = [sum(n for _, n in call) for call in calls]  # Python's ints (see read)
-        if sum(values) > KEEP_BYTES // 8:
-            raise Voided(UNREADABLE)
-        batch = max(1, PRINT_BATCH // max(max(values), 1))
-        prints = np.empty((len(calls), 2))
-        for first in range(0, len(calls), batch):
-            group = calls[first:first + batch]
-            into = self._read_room(sum(values[first:first + batch]))
-            if not worker.read_places([place for call in group for place in call], into):
-                raise Voided(UNREADABLE)
-            at = 0
-            for i, call in enumerate(group, first):
-                parts = []
-                for _, n in call:
-                    parts.append(into[at:at + n])
-                    at += n
-                prints[i] = of_leaves(parts)
-        return prints
-
-    def _read_room(self, values: int) -> np.ndarray:
-        """Memory for ``values`` values read, its pages in place: kept from read to read (a new array's
-        page faults, met by the kernel's copy, made a read of 8 MiB 8 to 13 ms instead of 1.1 to 1.4)."""
-        if self.read_room.size < values:
-            self.read_room = np.ones(values)  # written: every page in place
-        return self.read_room
-
-    def can_read(self) -> bool:
-        """Whether the outputs of this worker's calls are read from its memory (else it shows them)."""
-        return self.session.start().memory is not None
-
-    def reveal(self, indices: list[int], out_bytes: int) -> list[tuple[np.ndarray, list[int]]]:
-        """The outputs of calls ``indices`` of the last block: each as its leaves flattened, and their sizes.
-
-        Through the worker's outbox when they fit in it, else through a file.
-        """
-        worker = self.session.start()
-        if worker.outbox is not None and out_bytes * len(indices) <= worker.outbox.nbytes:
-            answer = self.send("show", self.limits.case_seconds, indices=indices)
-            sizes = answer.get("sizes")
-            if not (isinstance(sizes, list) and len(sizes) == len(indices)
-                    and all(isinstance(s, list) and all(isinstance(n, int) and n >= 0 for n in s) for s in sizes)
-                    and sum(map(sum, sizes)) <= worker.outbox.size):
-                raise Voided(UNREADABLE)
-            out, at = [], 0
-            for leaf_sizes in sizes:
-                n = sum(leaf_sizes)
-                out.append((np.array(worker.outbox[at:at + n]), leaf_sizes))
-                at += n
-            return out
-        with self.serving():
-            answer = worker.exchange({"op": "reveal", "indices": indices}, self.limits.case_seconds)
-        try:
-            outputs = codec.read(worker.scratch / "out" / f"out-{answer['id']}.npz",
-                                 self.limits.output_mb * 1024 * 1024)
-        except (codec.Malformed, codec.TooLarge):
-            outputs = None
-        if answer.get("status") != "ok" or not isinstance(outputs, list) or len(outputs) != len(indices):
-            raise Voided(UNREADABLE)
-        flat = []
-        for o in as_float64(outputs):
-            parts = leaves(o)
-            if any(isinstance(part, Invalid) for part in parts):
-                raise Voided(UNREADABLE)
-            flat.append((np.concatenate([part.ravel() for part in parts] or [np.empty(0)]),
-                         [int(part.size) for part in parts]))
-        return flat
-
-
-def _seconds(value: Any) -> float:
-    """A time a worker answered: a finite number of seconds, at least 0 (0 if it is not one)."""
-    return max(float(value), 0.0) if isinstance(value, int | float) and math.isfinite(value) else 0.0
-
-
-def _committed(answer: dict[str, Any], outbox: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The whole outputs (rows, the outbox's first values), or the fingerprints, a commit answered (None for the other).
-
-    Copied: the worker's next request (a show, the next window) may write the outbox again before the round's
-    outputs are checked.
-    """
-    try:
-        if "outputs" in answer:
-            rows, width = int(answer["outputs"]), int(answer["width"])
-            if outbox is None or rows < 0 or width < 0 or rows * width > min(FULL_COMMIT_BYTES // 8, outbox.size):
-                return None, None
-            return np.array(outbox[:rows * width]).reshape(rows, width), None
-        return None, np.frombuffer(bytes.fromhex(answer["fingerprints"]), dtype=np.float64).reshape(-1, 2)
-    except (KeyError, TypeError, ValueError):
-        return None, None
-
-
-def _places(answer: dict[str, Any], calls: int) -> tuple[np.ndarray | None, int]:
-    """The commit's ``places`` ((address, values) for each leaf of each call) and leaves a call; None if malformed."""
-    try:
-        leaves, where = int(answer["leaves"]), np.frombuffer(bytes.fromhex(answer["places"]), dtype=np.int64)
-    except (KeyError, TypeError, ValueError):
-        return None, 0
-    if leaves < 1 or where.size != 2 * leaves * calls or (where < 0).any():
-        return None, 0
-    return where.reshape(-1, 2), leaves
-
-
-def time_now() -> float:
-    from pytest_benchmark.timers import default_timer
-
-    return default_timer()
-
-
-def _nbytes(value: Any) -> int:
-    if isinstance(value, list | tuple):
-        return sum(_nbytes(v) for v in value)
-    return int(getattr(value, "nbytes", 8))
-
-
-def _unpredictable() -> np.random.Generator:
-    """A fast generator seeded from the system's random source (not from the run's seed)."""
-    return np.random.Generator(np.random.SFC64(_SYSTEM_RANDOM.getrandbits(128)))
-
-
-def make_pool(base: Any, count: int, jitter: float, out: np.ndarray | None = None, moved: bool = True) -> np.ndarray:
-    """``count`` fresh inputs: every element of ``base`` scaled anew, in place or (``moved``) moved too.
-
-    Written to ``out`` when given (float64, ``count`` times ``base``'s size
-    at least), memory whose pages are in place already (a new 16 MiB array a
-    round costs its page faults).
-
-    Not ``moved``: every element stays where it is, times its own factor in
-    (1 - jitter, 1], drawn for every element of every call (one of 256 levels
-    in an input of 16 elements or more, where no two inputs can be alike; at
-    double precision in a smaller one). The input keeps its structure (the
-    samples of a training set keep their labels), so a training run stays
-    as well-posed as the staged one: moved, the 4 XOR samples of the tiny
-    network's training set became conflicting data that trained
-    chaotically, and two right implementations ended beyond the tolerance
-    of each other once in 200 calls.
-
-    ``moved``: the inputs are cut in pieces of up to :data:`PIECE` elements, as small
-    as :data:`MAX_PIECES` pieces a round allow (one element where a round's
-    inputs are few), and no larger than a :data:`MIN_PLACES`-th of the input;
-    each piece is copied from a place of the staged input drawn for it and
-    scaled by its own factor in (1 - jitter, 1] at double precision. So signs,
-    zeros and the staged range are kept (labels of 0 and 1 stay in [0, 1],
-    probabilities stay probabilities), but not where they lie: an output that
-    depends on its input's signs alone (a derivative of 0s and 1s, a
-    prediction of classes) is new in every call too, and an answer kept from
-    another call is wrong. No piece comes twice, not even a one-number
-    input's; places and factors come from the system's random source, and
-    none can be known before its window.
-
-    Made in one pass over the pool (:mod:`harness.speed.fresh`: SplitMix64
-    seeded from the system's source anew each round; the NumPy version took
-    three passes: 3.5 to 4.4 ms for 16 MiB scaled in place, 1.3 to 1.7 now;
-    moved, 3.4 to 5.0 ms, now 0.8 to 1.0 in pieces of 64 or 62; caches
-    warm; a ``numpy`` run's moved inputs 0.5 s in all, 1.4 s when pieces
-    other than 64 were copied element by element).
-    """
-    base = np.asarray(base, dtype=np.float64)
-    flat = np.ascontiguousarray(base.reshape(-1))
-    size, n = flat.size, count * flat.size
-    pool = out[:n] if out is not None else np.empty(n)
-    seed = np.uint64(_SYSTEM_RANDOM.getrandbits(64))
-    if not moved and size >= 16:  # a byte a factor (harness.speed.fresh: one pass over the pool)
-        fresh.scaled_in_place(flat, count, jitter, seed, pool)
-    elif not moved:
-        grid = pool.reshape(count, size)
-        _unpredictable().random(out=pool)
-        grid *= flat * jitter
-        np.subtract(flat, grid, out=grid)  # base * (1 - jitter * factor)
-    else:
-        piece = min(PIECE, max(-(-n // MAX_PIECES), 1), max(size // MIN_PLACES, 1))
-        fresh.moved_pieces(flat, n, piece, jitter, seed, pool)
-    return pool.reshape(count, *base.shape)
-
-
-def answers_move(w: Window, task: Task) -> bool:
-    """Whether the checks cannot tell apart the reference's answers to two inputs scaled in place.
-
-    ``w`` is the warm-up window, whose inputs were scaled in place; its first
-    two answers are compared as every timed call's will be, with
-    :data:`ALIKE_SLACK` times the task's tolerance: whole, or by their
-    fingerprints' sums of squares. Alike,
-    an answer kept from another call would pass, so the inputs must move too
-    (:func:`make_pool`): an answer of the signs alone (a derivative of 0s
-    and 1s, a prediction of classes), or a large output whose sum of squares
-    moves by less than the tolerance when every element is scaled by its own
-    factor (a million elements average the factors out). One call: it
-    cannot be told, they move.
-
-    Sums of squares get :data:`ALIKE_NORMS_SLACK`: the difference between two
-    answers' sums of squares is a sum of the factors' differences, as often
-    near zero as not, so one pair far apart says little of the next: at
-    8 tolerances, the large size's inputs stayed in place in 3 runs of 40
-    and a stale answer passed its fingerprint in 1 of those 3.
-    """
-    if w.outputs is not None and len(w.outputs) >= 2:
-        return bool(np.isclose(w.outputs[1], w.outputs[0], equal_nan=True, **_tolerance(task, ALIKE_SLACK)).all())
-    if w.prints is not None and len(w.prints) >= 2:
-        try:
-            check_norms(w.prints[1:2], w.prints[:1], w.out_bytes // 8, task, ALIKE_NORMS_SLACK)
-        except Voided:
-            return False
-    return True
-
-
-def _tolerance(task: Task, slack: float = 1.0) -> dict[str, float]:
-    """The task's tolerance for timed outputs (floored), times ``slack``."""
-    return {"rtol": slack * max(task.rtol, 1e-6), "atol": slack * max(task.atol, 1e-8)}
-
-
-def check_whole(got: np.ndarray, expected: np.ndarray, task: Task) -> None:
-    """Every output of a block (rows) against the reference's for the same inputs."""
-    if got.shape != expected[:len(got)].shape:
-        raise Voided(f"the timed outputs are not shaped as the reference's: {VOIDED}")
-    close = np.isclose(got, expected[:len(got)], equal_nan=True, **_tolerance(task))
-    if not close.all():
-        i = int(np.argmin(close.all(axis=1)))
-        raise Voided(f"timed call {i + 1} of {len(got)}: wrong or stale output (it differs from the "
-                     f"reference's for that call's input): {VOIDED}")
-
-
-def check_norms(got: np.ndarray, expected: np.ndarray, elements: int, task: Task, slack: float = 1.0) -> None:
-    """Every call of a block by its fingerprint's sum of squares, against the reference's for that call's input.
-
-    The sum of squares of an output's large leaves (:mod:`harness.worker.fingerprint`)
-    moves by at most what the task's tolerance allows every element: an
-    output right to that tolerance passes; an output of another input (a
-    stale answer), or garbage, is off by far more. ``elements``: the
-    output's size, at most; ``slack``: the tolerance times this.
-    """
-    n = min(len(got), len(expected))
-    g, e = got[:n, 1], np.abs(expected[:n, 1])
-    tol = _tolerance(task, slack)
-    rtol, atol = tol["rtol"], tol["atol"]
-    # |p^2 - r^2| <= (atol + rtol |r|)(2 |r| + atol + rtol |r|) per element, summed (sum |r| <= sqrt(n sum r^2))
-    bound = (2 * atol * np.sqrt(elements * e) + 2 * (rtol + rtol * rtol) * e + 2 * elements * atol * atol
-             + 1e-9 * e)  # and the order of a sum's rounding
-    with np.errstate(invalid="ignore"):
-        ok = (g == expected[:n, 1]) | (np.abs(g - expected[:n, 1]) <= bound) | (np.isnan(g) & np.isnan(e))
-    if not ok.all():
-        i = int(np.argmin(ok))
-        raise Voided(f"timed call {i + 1} of {len(got)}: wrong or stale output (its fingerprint is not the "
-                     f"reference's for that call's input): {VOIDED}")
-
-
-def check_outputs(got: list[tuple[np.ndarray, list[int]]], expected: list[tuple[np.ndarray, list[int]]],
-                  prints: np.ndarray, picks: list[int], calls: int, task: Task) -> None:
-    """Outputs of picked calls: each must be the one its fingerprint committed, and the reference's.
-
-    The fingerprint covers every element; the reference is compared at
-    :data:`CHECKED_ELEMENTS` places drawn now (all of them in a smaller
-    output), so an output wrong anywhere but in a few places is caught.
-    """
-    for i, (g, g_sizes), (e, e_sizes) in zip(picks, got, expected, strict=True):
-        if not fingerprint_matches(prints[i], np.split(g, np.cumsum(g_sizes)[:-1])):
-            raise Voided(f"timed call {i + 1} of {calls}: its output is not the one the block answered "
-                         f"(computed after the block?): {VOIDED}")
-        where = (_unpredictable().integers(0, len(g), CHECKED_ELEMENTS)
-                 if len(g) > CHECKED_ELEMENTS and len(g) == len(e) else slice(None))
-        if g_sizes != e_sizes or not np.isclose(g[where], e[where], equal_nan=True, **_tolerance(task)).all():
-            raise Voided(f"timed call {i + 1} of {calls}: wrong or stale output (it differs from the "
-                         f"reference's for that call's input): {VOIDED}")
-
-
-def wrote_its_inputs(pids: list[int]) -> bool:
-    """Whether one of these processes wrote to the pool of inputs (so has pages of it of its own).
-
-    A worker maps the pool copy-on-write (:func:`harness.worker.bench.map_pool`):
-    a call that writes over its input gets a private copy of that page and
-    reads its own stale values there from then on, so its later answers are
-    wrong. Read from ``/proc/PID/smaps`` (the pool mapping's ``Anonymous``
-    pages) only once a plugin's outputs failed, to say why.
-    """
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps").read_text()
-        except OSError:
-            continue
-        in_pool = False
-        for line in text.splitlines():
-            name, _, value = line.partition(":")
-            if " " in name:  # a mapping's first line: "start-end perms offset dev inode path"
-                in_pool = f"/memfd:{POOL_NAME} " in line
-            elif in_pool and name == "Anonymous" and value.split()[0] != "0":
-                return True
-    return False
 
 
 @dataclass
@@ -911,7 +361,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
                 continue
             p.totals.append(windows[id(p)].total)
             p.per_call = _per_call(p, ref.overhead, harness)
-            pairs = _pair_ratios(p.per_call, ref_per_call)
+            pairs = pair_ratios(p.per_call, ref_per_call)
             # settled: three windows (the warm-up's and a pair's) all far slower; a passing hiccup is not
             p.settled = (len(p.per_call) % 2 == 0 and bool(len(pairs)) and p.warm_ratio >= SETTLED_RATIO
                          and bool((pairs >= SETTLED_RATIO).all()))
@@ -1111,28 +561,9 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
             p.void(exc)
 
 
-def _by_order(per_call: list[float], rounds: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``rounds`` times per call: the even rounds', the odd rounds'."""
-    times = np.array(per_call[:rounds], dtype=np.float64)
-    return times[0::2], times[1::2]
-
-
-def _crossed_rounds(plugin_per_call: list[float], ref_per_call: list[float]
-                    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Both sides' times per call by order, as many rounds of either (an odd last round is left out)."""
-    n = min(len(plugin_per_call), len(ref_per_call)) // 2 * 2
-    return _by_order(plugin_per_call, n), _by_order(ref_per_call, n)
-
-
-def _pair_ratios(plugin_per_call: list[float], ref_per_call: list[float]) -> np.ndarray:
-    """The ratio of each pair of rounds: the pair's plugin time over its reference time (for ``settled``)."""
-    (pe, po), (re, ro) = _crossed_rounds(plugin_per_call, ref_per_call)
-    return (pe + po) / np.maximum(re + ro, 1e-12)
-
-
 def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
     """Whether a plugin's interval so far is narrower than the method's resolution (no more rounds needed)."""
-    plugin, ref = _crossed_rounds(p.per_call, ref_per_call)
+    plugin, ref = crossed_rounds(p.per_call, ref_per_call)
     if len(plugin[0]) < 2:
         return False
     low, high = bootstrap_crossed_ci(plugin, ref)
@@ -1141,7 +572,7 @@ def _steady(p: _Timed, ref_per_call: list[float], opts: SpeedOptions) -> bool:
 
 def _summarize(p: _Timed, ref_per_call: list[float], seed: int, opts: SpeedOptions) -> None:
     """The ratio of a size: the median of :func:`crossed` over its rounds, with a bootstrap interval."""
-    res, (plugin, ref) = p.res, _crossed_rounds(p.per_call, ref_per_call)
+    res, (plugin, ref) = p.res, crossed_rounds(p.per_call, ref_per_call)
     res.rounds = len(p.per_call)
     res.plugin_s, res.reference_s = float(np.median(p.per_call)), float(np.median(ref_per_call))
     res.ratio = float(np.median(crossed(plugin, ref)))
