@@ -187,6 +187,35 @@ def test_speed_workers_started_before_the_correctness_run_do_not_outlive_a_faile
     assert len(started) == 2 and all(proc.poll() is not None for proc in started)
 
 
+def test_the_grading_side_of_a_speed_pass_uses_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between windows the grading side fingerprints outputs (BLAS dot products): its BLAS's second thread
+    went on spinning after each, half a core all run long, beside the timed windows.
+
+    An xdist worker keeps to one core (conftest.py), so its BLAS has one thread already: this test gives it
+    two for its run, as ``harness run`` has them on two cores.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from harness.batch import run as run_module
+    from harness.speed import measure
+
+    seen = []
+    measure_task = measure._measure_task
+
+    def spy(*args, **kwargs):
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+        return measure_task(*args, **kwargs)
+
+    monkeypatch.setattr(measure, "_measure_task", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = {i["filepath"] for i in threadpool_info() if i["user_api"] == "blas"}  # NumPy's, at least
+        run_module.run_plugin(resolve("numpy"), select_tasks("relu"), seed=1, limits=Limits(), out=None,
+                              speed=True, speed_options=SpeedOptions(sizes=("tiny",)))
+        after = [i["num_threads"] for i in threadpool_info() if i["filepath"] in two]
+    assert len(seen) == 1 and seen[0] and all(n == 1 for n in seen[0])
+    assert after and all(n == 2 for n in after)  # given back
+
+
 def test_a_plugin_too_slow_for_a_size_is_stopped_not_waited_for(tmp_path: Path) -> None:
     res = run(SPEED / "slow_on_large.py", tmp_path / "out", "--tasks", "relu", speed=True)
     sizes = pd.read_csv(res.report / "speed.csv", keep_default_na=False).set_index("size")

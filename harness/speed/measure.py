@@ -37,6 +37,7 @@ the sides rotating from round to round so that drift cancels.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -44,6 +45,7 @@ import functools
 import math
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -644,6 +646,27 @@ def timed_core() -> int:
     return max(os.sched_getaffinity(0))
 
 
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """The grading side's BLAS held to one thread for a speed pass (threadpoolctl; as it was, after).
+
+    Between the workers' windows the grading side fingerprints outputs, a
+    BLAS dot product each. With its BLAS's default threads (one a core), the
+    second thread of every product went on spinning after it, on either core:
+    half a core all run long, beside the timed windows. Held to one thread, a
+    `reference` run took 16.5 to 19.1 s (median 18.8, 4 runs) against 17.5
+    to 21.9 s (median 20.3), alternating in one process; its A/A as steady
+    (26 to 29 tasks of 30 within 5%, against 27 to 29); a `numpy` run's
+    fingerprints no slower (1.7 s against 1.8 to 1.9). Pinning the grading
+    side off the timed workers' core as well was tried and not kept: no faster,
+    the A/A less steady (27 or 28 of 30 within 5% in 6 runs, against 27 to 30).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def make_rig(specs: list[PluginSpec], limits: Limits, writables: list[list[Path]] | None = None,
              numba_caches: list[Path | None] | None = None, options: SpeedOptions | None = None) -> Rig:
     """The workers of a measurement of ``specs`` against the reference, on one core, none started yet."""
@@ -683,17 +706,18 @@ def measure_speed_group(specs: list[PluginSpec], tasks: list[Task], tables: list
     group = [_Plugin(spec, w, table) for spec, w, table in zip(specs, rig.workers, tables, strict=True)]
     rng = np.random.default_rng(seed + 7919)
     try:
-        for task in tasks:
-            if not task.speed_sizes or task.speed_inputs is None:
-                continue
-            for g in group:
-                if not _task_passed(g.table, task.name):
-                    g.skipped[task.name] = "correctness not passed: not timed"
-            members = [g for g in group if task.name not in g.skipped]
-            if members:
-                _measure_task(ref, members, task, rng, opts, seed)
-            if progress is not None:
-                progress(task)
+        with one_blas_thread():
+            for task in tasks:
+                if not task.speed_sizes or task.speed_inputs is None:
+                    continue
+                for g in group:
+                    if not _task_passed(g.table, task.name):
+                        g.skipped[task.name] = "correctness not passed: not timed"
+                members = [g for g in group if task.name not in g.skipped]
+                if members:
+                    _measure_task(ref, members, task, rng, opts, seed)
+                if progress is not None:
+                    progress(task)
     finally:
         rig.close()
     out = []
