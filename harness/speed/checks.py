@@ -25,7 +25,7 @@ def answers_move(w: Window, task: Task) -> bool:
     :data:`ALIKE_SLACK` times the task's tolerance: whole, or by their
     fingerprints' sums of squares. Alike,
     an answer kept from another call would pass, so the inputs must move too
-    (:func:`make_pool`): an answer of the signs alone (a derivative of 0s
+    (:func:`harness.speed.fresh.make_pool`): an answer of the signs alone (a derivative of 0s
     and 1s, a prediction of classes), or a large output whose sum of squares
     moves by less than the tolerance when every element is scaled by its own
     factor (a million elements average the factors out). One call: it

@@ -106,7 +106,7 @@ class TimedWorker:
     def load(self, values: np.ndarray | None, written: bool = False) -> None:
         """Write a round's fresh inputs to the worker's pool, or, with None, the staged input to its first slice.
 
-        Inputs made in the pool itself (:func:`make_pool` with the pool as
+        Inputs made in the pool itself (:func:`harness.speed.fresh.make_pool` with the pool as
         ``out``) are written again in place (times 1.0, half a copy's time),
         so that every side finds them as freshly written in the caches as the
         side they were just made for (``written``: nothing to do then).
@@ -169,7 +169,7 @@ class TimedWorker:
         process and outside its clock, and the reference's worker, which
         makes its own (``less_prints``), says how long they took, taken off
         its window: the harness's work in a window, taken off every plugin's
-        as the reference's (:func:`_per_call`), is then little more than the
+        as the reference's (:func:`harness.speed.measure._per_call`), is then little more than the
         request. The fingerprints cost as much as the block at the medium
         size, and a plugin that made them in its calls instead, while each
         output was still in the cache, and answered them from there, was
@@ -199,7 +199,7 @@ class TimedWorker:
     def read(self, w: Window, indices: list[int], most: int) -> list[tuple[np.ndarray, list[int]]]:
         """The outputs of calls ``indices`` of window ``w``, read from the worker's memory where it said they are.
 
-        Read by this process (:meth:`WorkerProcess.read_places`:
+        Read by this process (:meth:`harness.grading.runner.WorkerProcess.read_places`:
         ``process_vm_readv``, or ``/proc/PID/mem`` opened when the task's fork
         started), not shown by the worker: read while the worker is frozen,
         an output is what the block left, whatever the plugin does later.
