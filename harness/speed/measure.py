@@ -44,7 +44,6 @@ import datetime as dt
 import functools
 import math
 import os
-import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -70,7 +69,7 @@ from harness.speed.checks import (
     check_whole,
     wrote_its_inputs,
 )
-from harness.speed.fresh import make_pool
+from harness.speed.fresh import SYSTEM_RANDOM, make_pool
 from harness.speed.ratios import (
     bootstrap_crossed_ci,
     crossed,
@@ -83,7 +82,6 @@ from harness.speed.timed import KEEP_BYTES, VOIDED, TimedWorker, Voided, Window
 from harness.worker.bench import FULL_COMMIT_BYTES, get_leaf, vary_path
 
 SIZE_ORDER = ("tiny", "small", "medium", "large")
-_SYSTEM_RANDOM = random.SystemRandom()  # pools and checked calls: not predictable from the run's seed
 
 
 @dataclass(frozen=True)
@@ -323,7 +321,7 @@ def _measure_size(ref: TimedWorker, plugins: list[TimedWorker], task: Task, size
             live = [p for p in live if p.one_call < SLOW_CALL_S]  # (their new memory is nothing to their time)
         pool = make_pool(leaf, n_ref, opts.jitter, fresh, moved) if leaf is not None else None
         # Big outputs: revealed in a random half of the rounds (drawn from the system's source, not told).
-        shows = 0 if first.out_bytes > BIG_OUTPUT_BYTES and _SYSTEM_RANDOM.random() < 0.5 else samples
+        shows = 0 if first.out_bytes > BIG_OUTPUT_BYTES and SYSTEM_RANDOM.random() < 0.5 else samples
         ref_window, windows, order = _round(ref, live, pool, n_ref, i, timeout, shows, max(first.out_bytes // 8, 1))
         ref_compute = max(ref_window.block, 1e-12)
         # The harness's own work in a window: the request (fixed) and the commit (per call).
@@ -487,7 +485,7 @@ def _round(ref: TimedWorker, live: list[_Timed], pool: np.ndarray | None, n_ref:
                 if shows and w.prints is not None and (side.worker.can_read() or ref.can_read()):
                     # frozen: as the block left them; a plugin whose memory cannot be read where the
                     # reference's can (it hid its fork) is voided, not asked to show them
-                    picks = sorted(_SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
+                    picks = sorted(SYSTEM_RANDOM.sample(range(side.number), min(shows, side.number)))
                     w.shown = (picks, side.worker.read(w, picks, most))
         except Voided as exc:
             if side is None:
@@ -533,7 +531,7 @@ def _check_round(ref: TimedWorker, ref_window: Window, live: list[_Timed], windo
         return
     read = {id(p): windows[id(p)].shown for p in live if id(p) in windows and windows[id(p)].shown is not None}
     picks = {id(p): read[id(p)][0] if id(p) in read else
-             sorted(_SYSTEM_RANDOM.sample(range(p.number), min(shows, p.number))) for p in live}
+             sorted(SYSTEM_RANDOM.sample(range(p.number), min(shows, p.number))) for p in live}
     wanted = sorted({j for p in live if not p.out for j in picks[id(p)]})
     expected: dict[int, tuple[np.ndarray, list[int]]] = {}
     shown: dict[int, list[tuple[np.ndarray, list[int]]]] = {key: outputs for key, (_, outputs) in read.items()}
@@ -737,7 +735,7 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
     # A fresh fork of each worker, the reference's too: what an earlier task did is gone, and every
     # side's memory is as new as the others' (a long-lived process's memory is faster on some machines).
     sides: list[_Plugin | None] = [None, *members]
-    _SYSTEM_RANDOM.shuffle(sides)  # in no fixed order: no side always gets the memory another just gave back
+    SYSTEM_RANDOM.shuffle(sides)  # in no fixed order: no side always gets the memory another just gave back
     broken = ""  # the reference's side failed: every size of the task untimed, for every plugin, with why
     for g in sides:
         try:
@@ -790,7 +788,7 @@ def _measure_task(ref: TimedWorker, members: list[_Plugin], task: Task, rng: np.
                     stopped[id(g)] = f"not timed: another size's timed outputs did not hold up ({VOIDED})"
     finally:
         ends = [None, *ready]
-        _SYSTEM_RANDOM.shuffle(ends)
+        SYSTEM_RANDOM.shuffle(ends)
         for g in ends:
             side = ref if g is None else g.worker
             side.hold(False)
